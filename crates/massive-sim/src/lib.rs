@@ -1,0 +1,1 @@
+//! massive-sim

@@ -1,1 +1,5 @@
 //! ws-source
+
+pub mod scheduler;
+
+pub use scheduler::{ActivityTracker, Allocation, SchedulerConfig, SlotRole, SubscriptionScheduler};

@@ -1,0 +1,353 @@
+//! Exponentially decayed per-instrument activity rates ([`ActivityTracker`]).
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use super::config::{ConfigError, SchedulerConfig, validate_activity};
+
+/// One instrument's decayed counters, as of `last_ns`. 24 bytes.
+#[derive(Debug, Clone, Copy)]
+struct Decayed {
+    /// Decayed message count.
+    msgs: f64,
+    /// Decayed traded volume.
+    volume: f64,
+    /// Time the counters are expressed at (Unix ns).
+    last_ns: i64,
+}
+
+/// Exponentially decayed message and volume rates per instrument, updated lazily.
+///
+/// Each instrument stores two decayed counters and the time they were last brought up to date;
+/// nothing runs per instrument between events (no timers): the decay `2^(−Δt / half_life)` is
+/// applied when the instrument is next recorded or read. A counter `c` converts to a rate per second
+/// as `c × ln 2 / half_life_s`, so a steady stream of `r` events per second converges to a rate of
+/// `r`, and with no new events the rate halves every half-life.
+///
+/// The priority of an instrument is `message_rate + volume_weight × volume_rate`.
+///
+/// Timestamps are Unix nanoseconds passed in by the caller (no clock reads). Events older than the
+/// instrument's last update are decayed to that time instead of moving it backwards, so out-of-order
+/// events are counted exactly once. Reads at a time earlier than the last update return the value at
+/// the last update (rates never grow without events).
+///
+/// The key is generic (`String` by default; any `Hash + Eq + Clone` type such as an inline symbol).
+/// Memory is the map's capacity × (`size_of::<K>()` + 24 bytes + 1 control byte), plus whatever the
+/// key owns on the heap: 1.5 million `String` OCC symbols take about 150 MiB (see the
+/// `scheduler_memory` test).
+///
+/// ```
+/// use ws_source::ActivityTracker;
+///
+/// const S: i64 = 1_000_000_000;
+/// let mut t: ActivityTracker = ActivityTracker::new(10.0, 0.5).unwrap();
+/// t.record("O:SPY251219C00650000", 0, 1, 20.0); // one trade of 20 contracts at t = 0
+/// let now = 10 * S; // one half-life later
+/// let half = t.message_rate("O:SPY251219C00650000", 0) / 2.0;
+/// assert!((t.message_rate("O:SPY251219C00650000", now) - half).abs() < 1e-12);
+/// let rates = t.rates(now); // HashMap<String, f64> of priorities, for the scheduler
+/// assert_eq!(rates.len(), 1);
+/// ```
+#[derive(Debug, Clone)]
+pub struct ActivityTracker<K = String> {
+    entries: HashMap<K, Decayed>,
+    half_life_ns: f64,
+    /// `ln 2 / half_life_s`: converts a decayed count to a rate per second.
+    count_to_rate: f64,
+    volume_weight: f64,
+}
+
+/// `2^(−dt / half_life)`, and 1 for `dt <= 0`.
+#[inline]
+fn decay_factor(dt_ns: i64, half_life_ns: f64) -> f64 {
+    if dt_ns <= 0 {
+        1.0
+    } else {
+        (-(dt_ns as f64) / half_life_ns).exp2()
+    }
+}
+
+fn clean(x: f64) -> f64 {
+    if x.is_finite() && x > 0.0 { x } else { 0.0 }
+}
+
+impl<K: Hash + Eq + Clone> ActivityTracker<K> {
+    /// A tracker with the given half-life (seconds, finite, `> 0`) and volume weight (finite,
+    /// `>= 0`).
+    pub fn new(half_life_s: f64, volume_weight: f64) -> Result<Self, ConfigError> {
+        validate_activity(half_life_s, volume_weight)?;
+        Ok(Self {
+            entries: HashMap::new(),
+            half_life_ns: half_life_s * 1e9,
+            count_to_rate: std::f64::consts::LN_2 / half_life_s,
+            volume_weight,
+        })
+    }
+
+    /// A tracker using `config.half_life_s` and `config.volume_weight`.
+    pub fn from_config(config: &SchedulerConfig) -> Result<Self, ConfigError> {
+        Self::new(config.half_life_s, config.volume_weight)
+    }
+
+    /// Like [`ActivityTracker::new`], with room for `capacity` instruments before reallocating.
+    pub fn with_capacity(
+        half_life_s: f64,
+        volume_weight: f64,
+        capacity: usize,
+    ) -> Result<Self, ConfigError> {
+        let mut t = Self::new(half_life_s, volume_weight)?;
+        t.entries.reserve(capacity);
+        Ok(t)
+    }
+
+    /// Records `count` messages and `volume` traded units for `key` at `ts_ns`.
+    ///
+    /// Feed it every message seen on a subscribed stream (`count = 1`, `volume = 0` for a quote)
+    /// and every options trade from the `T.*` feed (`count = 1`, `volume = size`). A NaN, infinite
+    /// or negative `volume` counts as 0. The key is only cloned when the instrument is new.
+    pub fn record<Q>(&mut self, key: &Q, ts_ns: i64, count: u32, volume: f64)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        let volume = clean(volume);
+        let count = f64::from(count);
+        if let Some(e) = self.entries.get_mut(key) {
+            let dt = ts_ns.saturating_sub(e.last_ns);
+            let half_life_ns = self.half_life_ns;
+            let decay = |dt: i64| decay_factor(dt, half_life_ns);
+            if dt >= 0 {
+                let f = decay(dt);
+                e.msgs = e.msgs * f + count;
+                e.volume = e.volume * f + volume;
+                e.last_ns = ts_ns;
+            } else {
+                // Late event: decay it to the instrument's current time.
+                let f = decay(dt.saturating_neg());
+                e.msgs += count * f;
+                e.volume += volume * f;
+            }
+        } else {
+            self.entries.insert(
+                key.to_owned(),
+                Decayed {
+                    msgs: count,
+                    volume,
+                    last_ns: ts_ns,
+                },
+            );
+        }
+    }
+
+    /// Records one message (e.g. a quote) for `key` at `ts_ns`.
+    pub fn record_message<Q>(&mut self, key: &Q, ts_ns: i64)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        self.record(key, ts_ns, 1, 0.0);
+    }
+
+    /// Records one trade of `size` units for `key` at `ts_ns`.
+    pub fn record_trade<Q>(&mut self, key: &Q, ts_ns: i64, size: f64)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        self.record(key, ts_ns, 1, size);
+    }
+
+    /// `(message rate, volume rate)` per second of an entry at `now_ns`.
+    #[inline]
+    fn rates_of(&self, e: &Decayed, now_ns: i64) -> (f64, f64) {
+        let f =
+            decay_factor(now_ns.saturating_sub(e.last_ns), self.half_life_ns) * self.count_to_rate;
+        (e.msgs * f, e.volume * f)
+    }
+
+    #[inline]
+    fn priority_of(&self, e: &Decayed, now_ns: i64) -> f64 {
+        let (m, v) = self.rates_of(e, now_ns);
+        m + self.volume_weight * v
+    }
+
+    /// Decayed message rate (messages per second) of `key` at `now_ns`; 0 if unknown.
+    pub fn message_rate<Q>(&self, key: &Q, now_ns: i64) -> f64
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.entries
+            .get(key)
+            .map_or(0.0, |e| self.rates_of(e, now_ns).0)
+    }
+
+    /// Decayed traded-volume rate (units per second) of `key` at `now_ns`; 0 if unknown.
+    pub fn volume_rate<Q>(&self, key: &Q, now_ns: i64) -> f64
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.entries
+            .get(key)
+            .map_or(0.0, |e| self.rates_of(e, now_ns).1)
+    }
+
+    /// Priority of `key` at `now_ns`: `message_rate + volume_weight × volume_rate`; 0 if unknown.
+    pub fn rate<Q>(&self, key: &Q, now_ns: i64) -> f64
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.entries
+            .get(key)
+            .map_or(0.0, |e| self.priority_of(e, now_ns))
+    }
+
+    /// Iterates over `(key, priority at now_ns)` of every tracked instrument, in arbitrary order.
+    pub fn iter_rates(&self, now_ns: i64) -> impl Iterator<Item = (&K, f64)> + '_ {
+        self.entries
+            .iter()
+            .map(move |(k, e)| (k, self.priority_of(e, now_ns)))
+    }
+
+    /// Priorities of every tracked instrument at `now_ns`, ready for
+    /// [`SubscriptionScheduler::update_priorities`](super::SubscriptionScheduler::update_priorities)
+    /// when `K = String`.
+    pub fn rates(&self, now_ns: i64) -> HashMap<K, f64> {
+        let mut out = HashMap::with_capacity(self.entries.len());
+        out.extend(self.iter_rates(now_ns).map(|(k, p)| (k.clone(), p)));
+        out
+    }
+
+    /// Forgets every instrument whose priority at `now_ns` is below `min_priority`; returns how many
+    /// were removed. Call it now and then (e.g. every few rebalances) to bound memory to the
+    /// instruments that are still active.
+    pub fn prune(&mut self, now_ns: i64, min_priority: f64) -> usize {
+        let before = self.entries.len();
+        let (half_life_ns, count_to_rate, w) =
+            (self.half_life_ns, self.count_to_rate, self.volume_weight);
+        self.entries.retain(|_, e| {
+            let f = decay_factor(now_ns.saturating_sub(e.last_ns), half_life_ns) * count_to_rate;
+            e.msgs * f + w * e.volume * f >= min_priority
+        });
+        before - self.entries.len()
+    }
+
+    /// Forgets one instrument; true if it was tracked.
+    pub fn remove<Q>(&mut self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.entries.remove(key).is_some()
+    }
+
+    /// Number of tracked instruments.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True if no instrument is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Releases excess map capacity (e.g. after a large [`prune`](Self::prune)).
+    pub fn shrink_to_fit(&mut self) {
+        self.entries.shrink_to_fit();
+    }
+
+    /// Bytes held by the map's table: capacity × (key + 24-byte counters + 1 control byte). Does
+    /// not include memory the keys themselves own on the heap (e.g. a `String`'s buffer).
+    pub fn table_bytes(&self) -> usize {
+        self.entries.capacity() * (std::mem::size_of::<(K, Decayed)>() + 1)
+    }
+
+    /// The configured half-life, in seconds.
+    pub fn half_life_s(&self) -> f64 {
+        self.half_life_ns / 1e9
+    }
+
+    /// The configured volume weight.
+    pub fn volume_weight(&self) -> f64 {
+        self.volume_weight
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000_000;
+
+    #[test]
+    fn steady_stream_converges_to_its_rate() {
+        let mut t: ActivityTracker = ActivityTracker::new(5.0, 0.0).unwrap();
+        // 10 messages per second for 200 s (40 half-lives).
+        for i in 0..2_000 {
+            t.record("X", i * S / 10, 1, 0.0);
+        }
+        let r = t.rate("X", 200 * S);
+        assert!((r - 10.0).abs() < 0.1, "{r}");
+    }
+
+    #[test]
+    fn late_events_are_counted_once_without_moving_time_back() {
+        let mut a: ActivityTracker = ActivityTracker::new(1.0, 0.0).unwrap();
+        let mut b: ActivityTracker = ActivityTracker::new(1.0, 0.0).unwrap();
+        a.record("X", 0, 1, 0.0);
+        a.record("X", 2 * S, 1, 0.0);
+        b.record("X", 2 * S, 1, 0.0);
+        b.record("X", 0, 1, 0.0); // out of order
+        let (ra, rb) = (a.rate("X", 3 * S), b.rate("X", 3 * S));
+        assert!((ra - rb).abs() < 1e-12, "{ra} {rb}");
+    }
+
+    #[test]
+    fn reads_before_last_update_do_not_grow() {
+        let mut t: ActivityTracker = ActivityTracker::new(1.0, 0.0).unwrap();
+        t.record("X", 10 * S, 1, 0.0);
+        assert_eq!(t.rate("X", 0), t.rate("X", 10 * S));
+        assert_eq!(t.rate("unknown", 0), 0.0);
+    }
+
+    #[test]
+    fn bad_volume_counts_as_zero() {
+        let mut t: ActivityTracker = ActivityTracker::new(1.0, 1.0).unwrap();
+        t.record("X", 0, 0, f64::NAN);
+        t.record("X", 0, 0, -5.0);
+        t.record("X", 0, 0, f64::INFINITY);
+        assert_eq!(t.rate("X", 0), 0.0);
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn prune_removes_decayed() {
+        let mut t: ActivityTracker = ActivityTracker::new(1.0, 0.0).unwrap();
+        t.record("old", 0, 1, 0.0);
+        t.record("new", 20 * S, 1, 0.0);
+        assert_eq!(t.prune(20 * S, 1e-3), 1);
+        assert_eq!(t.len(), 1);
+        assert!(t.rate("new", 20 * S) > 0.0);
+        assert!(t.remove("new"));
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn rejects_bad_parameters() {
+        assert_eq!(
+            ActivityTracker::<String>::new(0.0, 0.0)
+                .unwrap_err()
+                .field(),
+            "half_life_s"
+        );
+        assert_eq!(
+            ActivityTracker::<String>::new(1.0, f64::NAN)
+                .unwrap_err()
+                .field(),
+            "volume_weight"
+        );
+    }
+}

@@ -1,0 +1,234 @@
+//! Scheduler configuration ([`SchedulerConfig`]) and its validation error ([`ConfigError`]).
+
+use serde::{Deserialize, Serialize};
+
+/// Configuration of the [`SubscriptionScheduler`](super::SubscriptionScheduler) and of the
+/// [`ActivityTracker`](super::ActivityTracker) that feeds it.
+///
+/// Plain data: deserialize it from a config file (unknown fields are rejected, missing fields take
+/// their [`Default`]), then call [`SchedulerConfig::validate`].
+///
+/// ```
+/// use ws_source::SchedulerConfig;
+///
+/// let cfg: SchedulerConfig = serde_json::from_str(r#"{"top_n": 5, "exploration_fraction": 0.2}"#).unwrap();
+/// assert_eq!(cfg.top_n, 5);
+/// assert_eq!(cfg.rebalance_interval_s, SchedulerConfig::default().rebalance_interval_s);
+/// cfg.validate().unwrap();
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SchedulerConfig {
+    /// Number of reserved slots: the `top_n` instruments by priority are always subscribed (as far
+    /// as the capacity allows).
+    pub top_n: usize,
+    /// Share of the capacity spent on randomized exploration, in `[0, 1]`. The number of
+    /// exploration slots is `round(exploration_fraction × total_slots)`, capped at
+    /// `total_slots − top_n`.
+    pub exploration_fraction: f64,
+    /// Seconds between two rebalances; also the minimum time an exploration pick keeps its slot.
+    /// Must be at least 1.
+    pub rebalance_interval_s: u64,
+    /// Hysteresis factor, `>= 0`: an incumbent keeps its slot unless a challenger's priority
+    /// exceeds the incumbent's by the factor `1 + hysteresis`.
+    pub hysteresis: f64,
+    /// Seed of the exploration randomness (mixed with the rebalance epoch).
+    pub seed: u64,
+    /// How many rebalance epochs an exploration pick is remembered; instruments explored within
+    /// that window are the last to be explored again. Must be at least 1.
+    pub exploration_memory_epochs: u64,
+    /// Half-life of the decayed activity rates, in seconds (finite, `> 0`).
+    pub half_life_s: f64,
+    /// Weight of the traded volume in the priority:
+    /// `priority = message_rate + volume_weight × volume_rate` (finite, `>= 0`).
+    pub volume_weight: f64,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        Self {
+            top_n: 500,
+            exploration_fraction: 0.1,
+            rebalance_interval_s: 5,
+            hysteresis: 0.25,
+            seed: 0x5EED,
+            exploration_memory_epochs: 720,
+            half_life_s: 60.0,
+            volume_weight: 0.1,
+        }
+    }
+}
+
+/// Why a [`SchedulerConfig`] was rejected; every variant names the offending field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    /// A floating-point field is NaN or infinite.
+    #[error("scheduler config: `{field}` must be finite, got {value}")]
+    NotFinite {
+        /// Name of the field, as spelled in the config file.
+        field: &'static str,
+        /// The rejected value.
+        value: f64,
+    },
+    /// A numeric field is outside its allowed range.
+    #[error("scheduler config: `{field}` = {value} is out of range: {expected}")]
+    OutOfRange {
+        /// Name of the field, as spelled in the config file.
+        field: &'static str,
+        /// The rejected value, formatted.
+        value: String,
+        /// The allowed range, in words.
+        expected: &'static str,
+    },
+}
+
+impl ConfigError {
+    /// Name of the offending field, as spelled in the config file.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::NotFinite { field, .. } | Self::OutOfRange { field, .. } => field,
+        }
+    }
+}
+
+fn finite(field: &'static str, value: f64) -> Result<f64, ConfigError> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(ConfigError::NotFinite { field, value })
+    }
+}
+
+fn out_of_range(field: &'static str, value: impl ToString, expected: &'static str) -> ConfigError {
+    ConfigError::OutOfRange {
+        field,
+        value: value.to_string(),
+        expected,
+    }
+}
+
+/// Checks the activity-tracker parameters (shared by the scheduler config and
+/// [`ActivityTracker::new`](super::ActivityTracker::new)).
+pub(crate) fn validate_activity(half_life_s: f64, volume_weight: f64) -> Result<(), ConfigError> {
+    if finite("half_life_s", half_life_s)? <= 0.0 {
+        return Err(out_of_range("half_life_s", half_life_s, "> 0 seconds"));
+    }
+    if finite("volume_weight", volume_weight)? < 0.0 {
+        return Err(out_of_range("volume_weight", volume_weight, ">= 0"));
+    }
+    Ok(())
+}
+
+impl SchedulerConfig {
+    /// Checks every field; the error names the first bad field found.
+    ///
+    /// ```
+    /// use ws_source::SchedulerConfig;
+    ///
+    /// let bad = SchedulerConfig { exploration_fraction: 1.5, ..SchedulerConfig::default() };
+    /// assert_eq!(bad.validate().unwrap_err().field(), "exploration_fraction");
+    /// ```
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let f = finite("exploration_fraction", self.exploration_fraction)?;
+        if !(0.0..=1.0).contains(&f) {
+            return Err(out_of_range("exploration_fraction", f, "within [0, 1]"));
+        }
+        if self.rebalance_interval_s == 0 {
+            return Err(out_of_range("rebalance_interval_s", 0, ">= 1 second"));
+        }
+        if finite("hysteresis", self.hysteresis)? < 0.0 {
+            return Err(out_of_range("hysteresis", self.hysteresis, ">= 0"));
+        }
+        if self.exploration_memory_epochs == 0 {
+            return Err(out_of_range("exploration_memory_epochs", 0, ">= 1"));
+        }
+        validate_activity(self.half_life_s, self.volume_weight)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid() {
+        SchedulerConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let d = SchedulerConfig::default;
+        let cases: Vec<(SchedulerConfig, &str)> = vec![
+            (
+                SchedulerConfig {
+                    exploration_fraction: f64::NAN,
+                    ..d()
+                },
+                "exploration_fraction",
+            ),
+            (
+                SchedulerConfig {
+                    exploration_fraction: -0.1,
+                    ..d()
+                },
+                "exploration_fraction",
+            ),
+            (
+                SchedulerConfig {
+                    rebalance_interval_s: 0,
+                    ..d()
+                },
+                "rebalance_interval_s",
+            ),
+            (
+                SchedulerConfig {
+                    hysteresis: f64::INFINITY,
+                    ..d()
+                },
+                "hysteresis",
+            ),
+            (
+                SchedulerConfig {
+                    hysteresis: -1.0,
+                    ..d()
+                },
+                "hysteresis",
+            ),
+            (
+                SchedulerConfig {
+                    exploration_memory_epochs: 0,
+                    ..d()
+                },
+                "exploration_memory_epochs",
+            ),
+            (
+                SchedulerConfig {
+                    half_life_s: 0.0,
+                    ..d()
+                },
+                "half_life_s",
+            ),
+            (
+                SchedulerConfig {
+                    volume_weight: -2.0,
+                    ..d()
+                },
+                "volume_weight",
+            ),
+        ];
+        for (cfg, field) in cases {
+            let err = cfg.validate().unwrap_err();
+            assert_eq!(err.field(), field, "{err}");
+            assert!(err.to_string().contains(field));
+        }
+    }
+
+    #[test]
+    fn serde_round_trip_and_unknown_fields() {
+        let cfg = SchedulerConfig::default();
+        let json = serde_json::to_string(&cfg).unwrap();
+        let back: SchedulerConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, cfg);
+        assert!(serde_json::from_str::<SchedulerConfig>(r#"{"topn": 3}"#).is_err());
+    }
+}

@@ -1,0 +1,325 @@
+//! The specification's scheduler test vector, and hand-computed scenarios around it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use ws_source::{SchedulerConfig, SlotRole, SubscriptionScheduler};
+
+const S: i64 = 1_000_000_000;
+
+fn spec_config() -> SchedulerConfig {
+    SchedulerConfig {
+        top_n: 5,
+        exploration_fraction: 0.2,
+        rebalance_interval_s: 5,
+        hysteresis: 0.25,
+        seed: 7,
+        ..SchedulerConfig::default()
+    }
+}
+
+/// AAPL 100, TSLA 90, ... XYZ 10: the spec's ten instruments.
+const SPEC_TEN: [(&str, f64); 10] = [
+    ("AAPL", 100.0),
+    ("TSLA", 90.0),
+    ("MSFT", 80.0),
+    ("NVDA", 70.0),
+    ("AMZN", 60.0),
+    ("GOOG", 50.0),
+    ("META", 40.0),
+    ("NFLX", 30.0),
+    ("AMD", 20.0),
+    ("XYZ", 10.0),
+];
+
+/// Twenty instruments: the spec's ten, then ten more below them (9.0 down to 0.0).
+fn twenty() -> HashMap<String, f64> {
+    let mut m: HashMap<String, f64> = SPEC_TEN.iter().map(|(s, p)| (s.to_string(), *p)).collect();
+    for (i, s) in [
+        "INTC", "ORCL", "CSCO", "IBM", "QCOM", "TXN", "ADBE", "CRM", "PYPL", "UBER",
+    ]
+    .iter()
+    .enumerate()
+    {
+        m.insert(s.to_string(), 9.0 - i as f64);
+    }
+    m
+}
+
+fn active(view: &HashMap<String, bool>) -> BTreeSet<String> {
+    view.iter()
+        .filter(|(_, on)| **on)
+        .map(|(s, _)| s.clone())
+        .collect()
+}
+
+const TOP5: [&str; 5] = ["AAPL", "TSLA", "MSFT", "NVDA", "AMZN"];
+
+#[test]
+fn spec_vector_ten_instruments() {
+    let mut sched = SubscriptionScheduler::new(&spec_config());
+    sched.update_priorities(SPEC_TEN.iter().map(|(s, p)| (s.to_string(), *p)).collect());
+
+    let view = sched.allocate_slots(10);
+    assert_eq!(view.len(), 10, "every known instrument appears");
+    for s in TOP5 {
+        assert!(view[s], "{s} is in the top 5 and must be active");
+    }
+    assert_eq!(sched.exploration_slots(10), 2, "round(0.2 × 10) = 2");
+    // Ten instruments fit in ten slots: nothing may stay idle, so all are active.
+    assert_eq!(active(&view).len(), 10);
+    // Repeated calls with unchanged input give the same allocation.
+    for _ in 0..5 {
+        assert_eq!(sched.allocate_slots(10), view);
+    }
+
+    // Committing it shows the roles: top 5 reserved, exactly 2 exploration picks from the rest,
+    // and the 3 remaining slots to the next-best.
+    let alloc = sched.rebalance(10, 0);
+    assert_eq!(alloc.reserved, ["AAPL", "AMZN", "MSFT", "NVDA", "TSLA"]);
+    assert_eq!(alloc.exploited, ["GOOG", "META", "NFLX"]);
+    assert_eq!(alloc.explored, ["AMD", "XYZ"]);
+    assert_eq!(alloc.explored.len(), 2);
+    assert_eq!(alloc.to_subscribe.len(), 10);
+    assert!(alloc.to_unsubscribe.is_empty());
+}
+
+#[test]
+fn spec_vector_twenty_instruments_shows_exploration() {
+    let mut sched = SubscriptionScheduler::new(&spec_config());
+    sched.update_priorities(twenty());
+
+    let view = sched.allocate_slots(10);
+    assert_eq!(view.len(), 20);
+    let on = active(&view);
+    assert_eq!(on.len(), 10, "all ten slots are used, no more");
+    for s in TOP5 {
+        assert!(on.contains(s), "top-5 {s} must be active");
+    }
+    for s in ["GOOG", "META", "NFLX"] {
+        assert!(on.contains(s), "next-best {s} must be active");
+    }
+    // Exactly two exploration picks among the twelve instruments ranked 9th to 20th.
+    let rest: BTreeSet<String> = twenty()
+        .into_iter()
+        .filter(|(_, p)| *p <= 20.0)
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(rest.len(), 12);
+    assert_eq!(on.intersection(&rest).count(), 2);
+    for _ in 0..5 {
+        assert_eq!(sched.allocate_slots(10), view, "repeated calls agree");
+    }
+
+    // rebalance commits exactly what allocate_slots showed.
+    let alloc = sched.rebalance(10, 0);
+    let committed: BTreeSet<String> = alloc.active().map(|(s, _)| s.to_owned()).collect();
+    assert_eq!(committed, on);
+    assert_eq!(alloc.explored.len(), 2);
+    assert!(alloc.explored.iter().all(|s| rest.contains(s)));
+    assert_eq!(alloc.exploited, ["GOOG", "META", "NFLX"]);
+    for s in &alloc.explored {
+        assert_eq!(sched.role(s), Some(SlotRole::Explore));
+    }
+}
+
+#[test]
+fn same_seed_same_picks_other_seed_other_picks() {
+    let picks = |seed: u64| {
+        let mut sched = SubscriptionScheduler::new(&SchedulerConfig {
+            seed,
+            ..spec_config()
+        });
+        sched.update_priorities(twenty());
+        sched.rebalance(10, 0).explored
+    };
+    assert_eq!(picks(1), picks(1));
+    let distinct: BTreeSet<Vec<String>> = (0..20).map(picks).collect();
+    assert!(
+        distinct.len() > 5,
+        "seeds should change the draw: {distinct:?}"
+    );
+}
+
+#[test]
+fn exploration_rotates_and_holds_one_interval() {
+    let cfg = spec_config();
+    let interval = cfg.rebalance_interval_s as i64 * S;
+    let mut sched = SubscriptionScheduler::new(&cfg);
+    sched.update_priorities(twenty());
+    let first = sched.rebalance(10, 0).explored;
+
+    // An early rebalance (backpressure, half an interval later) keeps the exploration picks.
+    let early = sched.rebalance(10, interval / 2);
+    assert_eq!(early.explored, first);
+    assert!(early.is_unchanged());
+
+    // Twelve candidates, two picks per epoch: six timely rebalances explore all twelve once.
+    let mut seen: BTreeSet<String> = first.iter().cloned().collect();
+    let mut now = interval / 2;
+    for _ in 0..5 {
+        now += interval;
+        let alloc = sched.rebalance(10, now);
+        assert_eq!(alloc.explored.len(), 2);
+        for s in &alloc.explored {
+            assert!(
+                seen.insert(s.clone()),
+                "{s} explored twice before all were explored"
+            );
+        }
+        // Only exploration slots churn: 2 out, 2 in.
+        assert_eq!(alloc.to_subscribe.len(), 2);
+        assert_eq!(alloc.to_unsubscribe.len(), 2);
+        assert_eq!(alloc.exploited, ["GOOG", "META", "NFLX"]);
+    }
+    assert_eq!(seen.len(), 12);
+}
+
+#[test]
+fn hysteresis_keeps_incumbent_until_factor_exceeded() {
+    // One reserved slot, one exploitation slot, no exploration.
+    let cfg = SchedulerConfig {
+        top_n: 1,
+        exploration_fraction: 0.0,
+        hysteresis: 0.5,
+        ..spec_config()
+    };
+    let mut sched = SubscriptionScheduler::new(&cfg);
+    let set = |pairs: &[(&str, f64)]| -> HashMap<String, f64> {
+        pairs.iter().map(|(s, p)| (s.to_string(), *p)).collect()
+    };
+    sched.update_priorities(set(&[("TOP", 1000.0), ("INC", 10.0), ("CH", 1.0)]));
+    assert_eq!(sched.rebalance(2, 0).exploited, ["INC"]);
+
+    // 14.9 < 10 × 1.5: the incumbent stays.
+    sched.update_priorities(set(&[("TOP", 1000.0), ("INC", 10.0), ("CH", 14.9)]));
+    let a = sched.rebalance(2, 5 * S);
+    assert_eq!(a.exploited, ["INC"]);
+    assert!(a.is_unchanged());
+
+    // Exactly the factor is not enough: the challenger must exceed it.
+    sched.update_priorities(set(&[("TOP", 1000.0), ("INC", 10.0), ("CH", 15.0)]));
+    assert_eq!(sched.rebalance(2, 10 * S).exploited, ["INC"]);
+
+    // 15.1 > 15: the challenger takes the slot.
+    sched.update_priorities(set(&[("TOP", 1000.0), ("INC", 10.0), ("CH", 15.1)]));
+    let b = sched.rebalance(2, 15 * S);
+    assert_eq!(b.exploited, ["CH"]);
+    assert_eq!(b.to_subscribe, ["CH"]);
+    assert_eq!(b.to_unsubscribe, ["INC"]);
+}
+
+#[test]
+fn shrinking_capacity_drops_lowest_priority_first() {
+    let cfg = SchedulerConfig {
+        top_n: 2,
+        exploration_fraction: 0.0,
+        ..spec_config()
+    };
+    let mut sched = SubscriptionScheduler::new(&cfg);
+    sched.update_priorities(twenty());
+    let full = sched.rebalance(8, 0);
+    assert_eq!(full.active_count(), 8);
+
+    // Rebalance with a smaller capacity: the two lowest of the eight go.
+    let smaller = sched.rebalance(6, 5 * S);
+    assert_eq!(smaller.to_unsubscribe, ["META", "NFLX"]);
+    assert!(smaller.to_subscribe.is_empty());
+
+    // Immediate shedding between rebalances: lowest priority first.
+    assert_eq!(sched.shed_to(4), ["AMZN", "GOOG"]);
+    assert_eq!(sched.subscribed(), ["AAPL", "MSFT", "NVDA", "TSLA"]);
+    assert!(sched.shed_to(10).is_empty());
+}
+
+#[test]
+fn never_idle_and_never_over_capacity() {
+    let mut sched = SubscriptionScheduler::new(&spec_config());
+    sched.update_priorities(twenty());
+    for slots in 0..=25 {
+        let view = sched.allocate_slots(slots);
+        assert_eq!(active(&view).len(), slots.min(20), "slots = {slots}");
+    }
+    // top_n larger than the capacity: all slots are reserved for the best.
+    let alloc = sched.plan(3, 0);
+    assert_eq!(alloc.reserved, ["AAPL", "MSFT", "TSLA"]);
+    assert!(alloc.explored.is_empty() && alloc.exploited.is_empty());
+}
+
+#[test]
+fn nan_and_negative_priorities_do_not_panic() {
+    let mut sched = SubscriptionScheduler::new(&spec_config());
+    let mut p = twenty();
+    p.insert("NAN".into(), f64::NAN);
+    p.insert("NEG".into(), -5.0);
+    p.insert("INF".into(), f64::INFINITY);
+    p.insert("NEGINF".into(), f64::NEG_INFINITY);
+    sched.update_priorities(p);
+    for s in ["NAN", "NEG", "INF", "NEGINF"] {
+        assert_eq!(sched.priorities()[s], 0.0);
+    }
+    let alloc = sched.rebalance(10, 0);
+    assert_eq!(alloc.active_count(), 10);
+    assert_eq!(alloc.reserved, ["AAPL", "AMZN", "MSFT", "NVDA", "TSLA"]);
+    sched.set_priority("NAN", f64::NAN);
+    assert_eq!(sched.priorities()["NAN"], 0.0);
+}
+
+#[test]
+fn ties_are_broken_by_symbol() {
+    let mut sched = SubscriptionScheduler::new(&SchedulerConfig {
+        top_n: 3,
+        exploration_fraction: 0.0,
+        ..spec_config()
+    });
+    sched.update_priorities(
+        ["E", "C", "A", "D", "B"]
+            .iter()
+            .map(|s| (s.to_string(), 1.0))
+            .collect(),
+    );
+    assert_eq!(sched.plan(3, 0).reserved, ["A", "B", "C"]);
+}
+
+#[test]
+fn incumbents_missing_from_a_snapshot_stay_known_until_replaced() {
+    let mut sched = SubscriptionScheduler::new(&SchedulerConfig {
+        top_n: 0,
+        exploration_fraction: 0.0,
+        hysteresis: 0.0,
+        ..spec_config()
+    });
+    sched.update_priorities(
+        [("A", 5.0), ("B", 4.0)]
+            .iter()
+            .map(|(s, p)| (s.to_string(), *p))
+            .collect(),
+    );
+    sched.rebalance(1, 0);
+    assert_eq!(sched.subscribed(), ["A"]);
+    // A vanished from the snapshot (pruned): it is still known, with priority 0.
+    sched.update_priorities([("C".to_string(), 1.0)].into_iter().collect());
+    let view = sched.allocate_slots(1);
+    assert_eq!(view.len(), 2);
+    assert!(view["C"] && !view["A"]);
+    let alloc = sched.rebalance(1, 5 * S);
+    assert_eq!(alloc.to_unsubscribe, ["A"]);
+    assert_eq!(alloc.to_subscribe, ["C"]);
+}
+
+#[test]
+fn invalid_config_is_rejected_by_try_new() {
+    let err = SubscriptionScheduler::try_new(&SchedulerConfig {
+        hysteresis: f64::NAN,
+        ..spec_config()
+    })
+    .unwrap_err();
+    assert_eq!(err.field(), "hysteresis");
+    // new() clamps instead.
+    let s = SubscriptionScheduler::new(&SchedulerConfig {
+        exploration_fraction: 3.0,
+        rebalance_interval_s: 0,
+        ..spec_config()
+    });
+    assert_eq!(s.exploration_fraction(), 1.0);
+    assert_eq!(s.rebalance_interval_s(), 1);
+}

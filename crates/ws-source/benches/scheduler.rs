@@ -78,7 +78,7 @@ fn allocate_slots_view(c: &mut Criterion) {
 }
 
 fn snapshot(c: &mut Criterion) {
-    let mut g = c.benchmark_group("tracker_rates_then_update_priorities");
+    let mut g = c.benchmark_group("hand_over_tracker_to_scheduler");
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(5));
     for n in [10_000usize, 1_500_000] {
@@ -88,9 +88,16 @@ fn snapshot(c: &mut Criterion) {
             tracker.record(sym.as_str(), (i % 1000) as i64 * 1_000_000, 1, p);
         }
         let mut sched = SubscriptionScheduler::new(&cfg);
-        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
-            b.iter(|| sched.update_priorities(tracker.rates(black_box(5 * S))))
-        });
+        g.bench_with_input(
+            BenchmarkId::new("rates_then_update_priorities", n),
+            &n,
+            |b, _| b.iter(|| sched.update_priorities(tracker.rates(black_box(5 * S)))),
+        );
+        g.bench_with_input(
+            BenchmarkId::new("update_priorities_from_iter", n),
+            &n,
+            |b, _| b.iter(|| sched.update_priorities_from(tracker.iter_rates(black_box(5 * S)))),
+        );
     }
     g.finish();
 }

@@ -2,4 +2,6 @@
 
 pub mod scheduler;
 
-pub use scheduler::{ActivityTracker, Allocation, SchedulerConfig, SlotRole, SubscriptionScheduler};
+pub use scheduler::{
+    ActivityTracker, Allocation, SchedulerConfig, SlotRole, SubscriptionScheduler,
+};

@@ -259,10 +259,18 @@ impl<K: Hash + Eq + Clone> ActivityTracker<K> {
         self.entries.shrink_to_fit();
     }
 
-    /// Bytes held by the map's table: capacity × (key + 24-byte counters + 1 control byte). Does
-    /// not include memory the keys themselves own on the heap (e.g. a `String`'s buffer).
+    /// Estimated bytes held by the map's table: buckets × (key + 24-byte counters + 1 control
+    /// byte), where the bucket count is derived from the capacity as `std`'s SwissTable lays it
+    /// out (a power of two, at most 7/8 full). Does not include memory the keys themselves own on
+    /// the heap (e.g. a `String`'s buffer).
     pub fn table_bytes(&self) -> usize {
-        self.entries.capacity() * (std::mem::size_of::<(K, Decayed)>() + 1)
+        let cap = self.entries.capacity();
+        let buckets = match cap {
+            0 => return 0,
+            1..=6 => cap + 1,
+            _ => cap / 7 * 8,
+        };
+        buckets * (std::mem::size_of::<(K, Decayed)>() + 1) + 16
     }
 
     /// The configured half-life, in seconds.

@@ -125,6 +125,44 @@ impl SubscriptionScheduler {
         self.priorities = rates;
     }
 
+    /// Same result as [`update_priorities`](Self::update_priorities), but from borrowed pairs,
+    /// updating the map in place: only instruments new to the scheduler allocate. This is the
+    /// cheap way to hand over a large tracker every rebalance:
+    ///
+    /// ```
+    /// use ws_source::{ActivityTracker, SchedulerConfig, SubscriptionScheduler};
+    ///
+    /// let mut tracker: ActivityTracker = ActivityTracker::new(60.0, 0.1).unwrap();
+    /// tracker.record_trade("O:SPY251219C00650000", 0, 3.0);
+    /// let mut scheduler = SubscriptionScheduler::new(&SchedulerConfig::default());
+    /// scheduler.update_priorities_from(tracker.iter_rates(1_000_000_000));
+    /// assert_eq!(scheduler.priorities().len(), 1);
+    /// ```
+    ///
+    /// If a symbol appears more than once, the last value wins.
+    pub fn update_priorities_from<I, K>(&mut self, rates: I)
+    where
+        I: IntoIterator<Item = (K, f64)>,
+        K: AsRef<str>,
+    {
+        // Mark every entry stale (stored priorities are >= 0, so negative means "not seen"),
+        // refresh the ones in the snapshot, then drop the ones still marked.
+        for p in self.priorities.values_mut() {
+            *p = -1.0;
+        }
+        for (sym, p) in rates {
+            let sym = sym.as_ref();
+            let p = sanitize(p);
+            match self.priorities.get_mut(sym) {
+                Some(v) => *v = p,
+                None => {
+                    self.priorities.insert(sym.to_owned(), p);
+                }
+            }
+        }
+        self.priorities.retain(|_, p| *p >= 0.0);
+    }
+
     /// Sets the priority of one instrument (NaN, infinite, negative → 0), keeping the others.
     pub fn set_priority(&mut self, symbol: &str, priority: f64) {
         let p = sanitize(priority);
@@ -146,22 +184,31 @@ impl SubscriptionScheduler {
     /// incumbents) maps to `true` if it would be subscribed, `false` otherwise.
     ///
     /// Deterministic: repeated calls with unchanged state give the same map.
+    ///
+    /// The map holds every known instrument, so it costs one `String` per known instrument (about
+    /// a second for 1.5 million); the live loop should use [`rebalance`](Self::rebalance) (or
+    /// [`plan`](Self::plan)), which only materializes the subscribed set and the diff.
     pub fn allocate_slots(&self, total_slots: usize) -> HashMap<String, bool> {
         let now = self.next_rebalance_ns();
         let sel = self.input(total_slots, now).plan();
         let mut out: HashMap<String, bool> =
             HashMap::with_capacity(self.priorities.len() + self.incumbents.len());
-        for sym in self.priorities.keys().chain(self.incumbents.keys()) {
-            out.insert(sym.clone(), false);
+        out.extend(self.priorities.keys().map(|s| (s.clone(), false)));
+        for sym in self.incumbents.keys() {
+            if !self.priorities.contains_key(sym) {
+                out.insert(sym.clone(), false);
+            }
         }
-        for sym in sel
+        let chosen = sel
             .reserved
             .iter()
             .chain(&sel.exploited)
             .chain(&sel.held)
-            .chain(&sel.picked)
-        {
-            out.insert((*sym).to_owned(), true);
+            .chain(&sel.picked);
+        for sym in chosen {
+            if let Some(on) = out.get_mut(*sym) {
+                *on = true;
+            }
         }
         out
     }

@@ -323,3 +323,23 @@ fn invalid_config_is_rejected_by_try_new() {
     assert_eq!(s.exploration_fraction(), 1.0);
     assert_eq!(s.rebalance_interval_s(), 1);
 }
+
+#[test]
+fn release_frees_a_slot_for_the_next_rebalance() {
+    let mut sched = SubscriptionScheduler::new(&SchedulerConfig {
+        top_n: 1,
+        exploration_fraction: 0.0,
+        ..spec_config()
+    });
+    sched.update_priorities(twenty());
+    let first = sched.rebalance(3, 0);
+    assert_eq!(first.evictions(), 0);
+    // The server rejected MSFT's subscription: the scheduler forgets it, and the next rebalance
+    // subscribes it again (it is still among the best) rather than trusting a stale view.
+    assert!(sched.release("MSFT"));
+    assert!(!sched.release("MSFT"));
+    assert!(!sched.is_subscribed("MSFT"));
+    let next = sched.rebalance(3, 5 * S);
+    assert_eq!(next.to_subscribe, ["MSFT"]);
+    assert_eq!(next.evictions(), 0);
+}

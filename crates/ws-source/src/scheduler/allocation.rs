@@ -66,6 +66,11 @@ impl Allocation {
         v
     }
 
+    /// Number of instruments that lost their slot (the `evictions` metric).
+    pub fn evictions(&self) -> usize {
+        self.to_unsubscribe.len()
+    }
+
     /// True if nothing changes (no subscribe, no unsubscribe).
     pub fn is_unchanged(&self) -> bool {
         self.to_subscribe.is_empty() && self.to_unsubscribe.is_empty()

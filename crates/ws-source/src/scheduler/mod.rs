@@ -12,6 +12,8 @@
 //! - `subscriptions`: [`SubscriptionScheduler`];
 //! - `allocate`, `rank`, `rng`: the algorithm, bounded top-k selection, seeded randomness.
 
+#![warn(missing_docs)]
+
 pub mod activity;
 mod allocate;
 pub mod allocation;

@@ -24,7 +24,13 @@ const NS_PER_S: i64 = 1_000_000_000;
 ///   outside the exploitation set, preferring those not explored recently; a pick keeps its slot
 ///   for at least one rebalance interval;
 /// - every other slot goes to the next-best by priority, where an incumbent keeps its slot unless a
-///   challenger's priority exceeds its own by the factor `1 + hysteresis`;
+///   challenger's priority exceeds its own by the factor `1 + hysteresis` (incumbents compete
+///   with their priority × `(1 + hysteresis)`, challengers with their priority, and incumbents win
+///   ties). Two things override hysteresis: a newcomer to the `top_n` takes its reserved slot
+///   unconditionally (the lowest-scored incumbent makes room), and a smaller capacity drops the
+///   lowest-scored incumbents;
+/// - an exploration pick whose hold time is over competes for the exploitation slots like any
+///   incumbent, and otherwise makes room for a new pick (exploration rotates);
 /// - no slot is left idle while candidates exist; ties are broken by symbol.
 ///
 /// Priorities that are NaN, infinite or negative count as 0 (they never panic).
@@ -51,16 +57,22 @@ const NS_PER_S: i64 = 1_000_000_000;
 ///
 /// // Every rebalance_interval_s: hand the decayed rates over, rebalance, apply the diff.
 /// now += config.rebalance_interval_s as i64 * S;
-/// scheduler.update_priorities(tracker.rates(now));
-/// let alloc = scheduler.rebalance(4, now);
+/// scheduler.update_priorities(tracker.rates(now)); // or, cheaper for 1M+ contracts:
+/// scheduler.update_priorities_from(tracker.iter_rates(now));
+/// let capacity = 4; // 1,000 per options connection, lowered under backpressure
+/// let alloc = scheduler.rebalance(capacity, now);
 /// assert_eq!(alloc.reserved, ["O:E", "O:F"]); // the two most active
-/// assert_eq!(alloc.active_count(), 4);
+/// assert_eq!(alloc.active_count(), 4); // the `subs_active` metric
 /// assert_eq!(alloc.to_subscribe.len(), 4); // send these in a subscribe message
-/// assert!(alloc.to_unsubscribe.is_empty()); // and these in an unsubscribe message
+/// assert_eq!(alloc.evictions(), 0); // alloc.to_unsubscribe: send an unsubscribe message
 ///
-/// // The pure view agrees with what is now committed, call after call.
+/// // Now and then, forget contracts whose activity decayed away.
+/// tracker.prune(now, 1e-9);
+///
+/// // The pure view previews the next rebalance; repeated calls agree.
 /// let view = scheduler.allocate_slots(4);
 /// assert_eq!(view.len(), 6); // every known instrument appears
+/// assert_eq!(view.values().filter(|on| **on).count(), 4);
 /// assert_eq!(view, scheduler.allocate_slots(4));
 /// ```
 #[derive(Debug, Clone)]
@@ -293,6 +305,13 @@ impl SubscriptionScheduler {
         }
         out.sort_unstable();
         out
+    }
+
+    /// Forgets that `symbol` is subscribed, e.g. after the server rejected its subscription, so the
+    /// scheduler's view matches the connection; its slot is refilled at the next rebalance.
+    /// Returns true if it was subscribed.
+    pub fn release(&mut self, symbol: &str) -> bool {
+        self.incumbents.remove(symbol).is_some()
     }
 
     /// True if `symbol` is currently subscribed (per the last committed rebalance).

@@ -343,3 +343,23 @@ fn release_frees_a_slot_for_the_next_rebalance() {
     assert_eq!(next.to_subscribe, ["MSFT"]);
     assert_eq!(next.evictions(), 0);
 }
+
+#[test]
+fn exploration_hold_can_span_several_intervals() {
+    let cfg = SchedulerConfig {
+        exploration_hold_intervals: 3,
+        ..spec_config()
+    };
+    let interval = cfg.rebalance_interval_s as i64 * S;
+    let mut sched = SubscriptionScheduler::new(&cfg);
+    sched.update_priorities(twenty());
+    let first = sched.rebalance(10, 0).explored;
+    for k in 1..3 {
+        let a = sched.rebalance(10, k * interval);
+        assert_eq!(a.explored, first, "held at interval {k}");
+        assert!(a.is_unchanged());
+    }
+    let rotated = sched.rebalance(10, 3 * interval);
+    assert!(rotated.explored.iter().all(|s| !first.contains(s)));
+    assert_eq!(rotated.evictions(), 2);
+}

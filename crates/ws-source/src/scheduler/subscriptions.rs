@@ -22,7 +22,7 @@ const NS_PER_S: i64 = 1_000_000_000;
 /// - the `top_n` instruments by priority are always subscribed (as far as `S` allows);
 /// - `round(exploration_fraction × S)` slots, capped at `S − top_n`, go to random instruments
 ///   outside the exploitation set, preferring those not explored recently; a pick keeps its slot
-///   for at least one rebalance interval;
+///   for at least one rebalance interval (`exploration_hold_intervals`);
 /// - every other slot goes to the next-best by priority, where an incumbent keeps its slot unless a
 ///   challenger's priority exceeds its own by the factor `1 + hysteresis` (incumbents compete
 ///   with their priority × `(1 + hysteresis)`, challengers with their priority, and incumbents win
@@ -85,6 +85,7 @@ pub struct SubscriptionScheduler {
     priorities: HashMap<String, f64>,
     seed: u64,
     exploration_memory_epochs: u64,
+    exploration_hold_intervals: u64,
     /// Number of rebalances committed so far.
     epoch: u64,
     /// Time of the last committed rebalance.
@@ -110,6 +111,7 @@ impl SubscriptionScheduler {
             priorities: HashMap::new(),
             seed: config.seed,
             exploration_memory_epochs: config.exploration_memory_epochs.max(1),
+            exploration_hold_intervals: config.exploration_hold_intervals.max(1),
             epoch: 0,
             last_rebalance_ns: None,
             incumbents: HashMap::new(),
@@ -387,7 +389,9 @@ impl SubscriptionScheduler {
             top_n: self.top_n,
             exploration_fraction: self.exploration_fraction,
             hysteresis: self.hysteresis,
-            hold_ns: self.interval_ns(),
+            hold_ns: self
+                .interval_ns()
+                .saturating_mul(i64::try_from(self.exploration_hold_intervals).unwrap_or(i64::MAX)),
             memory_epochs: self.exploration_memory_epochs,
             epoch: self.epoch + 1,
             seed: self.seed,

@@ -363,3 +363,24 @@ fn exploration_hold_can_span_several_intervals() {
     assert!(rotated.explored.iter().all(|s| !first.contains(s)));
     assert_eq!(rotated.evictions(), 2);
 }
+
+#[test]
+fn debug_output_is_a_summary() {
+    let mut sched = SubscriptionScheduler::new(&spec_config());
+    sched.update_priorities(twenty());
+    sched.rebalance(10, 0);
+    let text = format!("{sched:?}");
+    assert!(
+        text.contains("known: 20") && text.contains("subscribed: 10"),
+        "{text}"
+    );
+    assert!(!text.contains("AAPL"));
+    let mut tracker: ws_source::ActivityTracker =
+        ws_source::ActivityTracker::new(1.0, 0.0).unwrap();
+    tracker.record_message("AAPL", 0);
+    let text = format!("{tracker:?}");
+    assert!(
+        text.contains("tracked: 1") && !text.contains("AAPL"),
+        "{text}"
+    );
+}

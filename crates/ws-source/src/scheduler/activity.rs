@@ -27,6 +27,12 @@ struct Decayed {
 ///
 /// The priority of an instrument is `message_rate + volume_weight × volume_rate`.
 ///
+/// What to feed: every options trade from the `T.*` feed (it covers every contract, subscribed or
+/// not, so it ranks all contracts on equal terms). Messages received on *subscribed* quote streams
+/// can be recorded too, but only subscribed contracts produce them, which favours incumbents: in
+/// the synthetic market of `tests/scheduler_quality.rs` adding them lowered trade coverage from
+/// 74 % to 72 %. Prefer a separate tracker (or none) for quote traffic.
+///
 /// Timestamps are Unix nanoseconds passed in by the caller (no clock reads). Events older than the
 /// instrument's last update are decayed to that time instead of moving it backwards, so out-of-order
 /// events are counted exactly once. Reads at a time earlier than the last update return the value at
@@ -49,13 +55,24 @@ struct Decayed {
 /// let rates = t.rates(now); // HashMap<String, f64> of priorities, for the scheduler
 /// assert_eq!(rates.len(), 1);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ActivityTracker<K = String> {
     entries: HashMap<K, Decayed>,
     half_life_ns: f64,
     /// `ln 2 / half_life_s`: converts a decayed count to a rate per second.
     count_to_rate: f64,
     volume_weight: f64,
+}
+
+/// A summary (counts, not the possibly millions of entries), so that logging a tracker is cheap.
+impl<K> std::fmt::Debug for ActivityTracker<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActivityTracker")
+            .field("tracked", &self.entries.len())
+            .field("half_life_s", &(self.half_life_ns / 1e9))
+            .field("volume_weight", &self.volume_weight)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `2^(−dt / half_life)`, and 1 for `dt <= 0`.

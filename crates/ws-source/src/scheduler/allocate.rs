@@ -162,21 +162,23 @@ impl<'a> PlanInput<'a> {
         let seed = rng::epoch_seed(self.seed, self.epoch);
         let mut pool: Smallest<ExploreKey<'a>> = Smallest::new(free);
         if free > 0 {
-            for cand in self.known() {
-                let draw = rng::draw(seed, cand.sym);
+            for sym in self.known().map(|c| c.sym) {
+                // The draw reads the symbol's bytes: on a large map this cache miss per symbol is
+                // most of the cost of a rebalance (chunking the reads did not help measurably).
+                let draw = rng::draw(seed, sym);
                 if let Some(bar) = pool.bar() {
                     // Nothing can beat a never-explored bar with a larger draw: skip the lookups.
-                    if bar.tier == 0 && (draw, cand.sym) > (bar.draw, bar.sym) {
+                    if bar.tier == 0 && (draw, sym) > (bar.draw, bar.sym) {
                         continue;
                     }
                 }
-                if taken.contains(cand.sym) {
+                if taken.contains(sym) {
                     continue;
                 }
                 pool.push(ExploreKey {
-                    tier: self.tier(cand.sym),
+                    tier: self.tier(sym),
                     draw,
-                    sym: cand.sym,
+                    sym,
                 });
             }
         }

@@ -75,7 +75,7 @@ const NS_PER_S: i64 = 1_000_000_000;
 /// assert_eq!(view.values().filter(|on| **on).count(), 4);
 /// assert_eq!(view, scheduler.allocate_slots(4));
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SubscriptionScheduler {
     top_n: usize,
     exploration_fraction: f64,
@@ -94,6 +94,22 @@ pub struct SubscriptionScheduler {
     incumbents: HashMap<String, Incumbent>,
     /// Symbol → epoch it was last picked for exploration (only the last `exploration_memory_epochs`).
     explored: HashMap<String, u64>,
+}
+
+/// A summary (counts, not the possibly millions of entries), so that logging a scheduler is cheap.
+impl std::fmt::Debug for SubscriptionScheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriptionScheduler")
+            .field("top_n", &self.top_n)
+            .field("exploration_fraction", &self.exploration_fraction)
+            .field("rebalance_interval_s", &self.rebalance_interval_s)
+            .field("hysteresis", &self.hysteresis)
+            .field("epoch", &self.epoch)
+            .field("known", &self.priorities.len())
+            .field("subscribed", &self.incumbents.len())
+            .field("explored_remembered", &self.explored.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl SubscriptionScheduler {

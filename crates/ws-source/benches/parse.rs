@@ -32,7 +32,7 @@ fn option_quote(i: usize) -> String {
 
 fn option_trade(i: usize) -> String {
     format!(
-        r#"{{"ev":"T","sym":"O:TSLA250117C00{:03}0000","x":{},"p":{:.2},"s":{},"c":[{}],"t":{},"q":{}}}"#,
+        r#"{{"ev":"T","sym":"O:TSLA250117C00{:03}000","x":{},"p":{:.2},"s":{},"c":[{}],"t":{},"q":{}}}"#,
         300 + i % 100,
         60 + i % 10,
         3.0 + (i % 13) as f64 * 0.1,

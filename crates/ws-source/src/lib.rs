@@ -20,11 +20,23 @@
 //! - [`scheduler`]: which instruments get the limited subscription slots, from decayed activity;
 //! - [`timestamp`]: exact millisecond → nanosecond conversion with plausibility checks.
 
+pub mod backoff;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod manager;
 pub mod model;
 pub mod parse;
 pub mod scheduler;
+pub mod secret;
+pub mod stats;
 pub mod timestamp;
+pub mod worker;
 
+pub use config::{ConfigError, ConnectionConfig, FeedConfig, FeedsConfig, WsConfig};
+pub use connection::{WebSocketStream, connect_and_subscribe};
+pub use error::WsError;
+pub use manager::{ConnectionManager, ShardAware};
 pub use model::{
     BatchMeta, Cluster, Codes, ConnectionState, DataBatch, Date, EquityTrade, InlineStr,
     InlineStrError, Nbbo, OccError, OptionContract, OptionRight, OptionRoot, OptionTrade, Quality,
@@ -36,3 +48,6 @@ pub use parse::{
 pub use scheduler::{
     ActivityTracker, Allocation, SchedulerConfig, SlotRole, SubscriptionScheduler,
 };
+pub use secret::ApiKey;
+pub use stats::{ConnectionEvent, ConnectionEventKind, WorkerStats};
+pub use worker::{WorkerCommand, WsWorker};

@@ -1,0 +1,284 @@
+//! `ConnectionManager`: exactly `shard_count` workers per cluster, merged into one stream.
+//!
+//! Instruments are assigned to shards by a stable hash of the symbol (FNV-1a), so a symbol
+//! always lands on the same socket across restarts. Each worker has its own bounded queue; the
+//! output stream merges them fairly.
+
+use std::collections::BTreeSet;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use futures_util::Stream;
+use futures_util::stream;
+use tokio::sync::{broadcast, mpsc};
+use tracing::{error, warn};
+
+use crate::config::{ConfigError, WsConfig};
+use crate::model::{Cluster, DataBatch, ResourceType, TradeOrNbbo};
+use crate::scheduler::SubscriptionScheduler;
+use crate::stats::{ConnectionEvent, WorkerStats};
+use crate::worker::{Runner, WorkerCommand, WorkerIo, WsWorker};
+
+/// Types that spread their work over several connections.
+pub trait ShardAware {
+    /// Connections per cluster.
+    fn shard_count(&self) -> usize {
+        1
+    }
+}
+
+/// The shard of `symbol` among `shard_count`: FNV-1a of its bytes, stable across runs.
+///
+/// ```
+/// use ws_source::manager::shard_for;
+/// assert_eq!(shard_for("AAPL", 1), 0);
+/// assert_eq!(shard_for("O:SPY251219C00650000", 4), shard_for("O:SPY251219C00650000", 4));
+/// ```
+pub fn shard_for(symbol: &str, shard_count: usize) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in symbol.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % shard_count.max(1) as u64) as usize
+}
+
+struct WorkerSlot {
+    commands: mpsc::UnboundedSender<WorkerCommand>,
+    stats: Arc<WorkerStats>,
+    pending: Mutex<Option<(mpsc::UnboundedReceiver<WorkerCommand>, BTreeSet<String>)>>,
+}
+
+/// Owns the workers and the scheduler; [`run`](Self::run) starts them and returns the merged
+/// stream of batches.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use futures_util::StreamExt;
+/// use ws_source::{ConnectionManager, WsConfig};
+/// let config = WsConfig::load(std::path::Path::new("ws-source.toml"))?;
+/// let manager = ConnectionManager::new(&config);
+/// let mut batches = manager.run().await;
+/// while let Some(batch) = batches.next().await {
+///     println!("{:?} {} rows, watermark {}", batch.meta.resource_type, batch.rows.len(),
+///              batch.meta.watermark_ts_ns);
+/// }
+/// # Ok(()) }
+/// ```
+pub struct ConnectionManager {
+    workers: Vec<WsWorker>,
+    scheduler: SubscriptionScheduler,
+    config: WsConfig,
+    slots: Vec<WorkerSlot>,
+    events: broadcast::Sender<ConnectionEvent>,
+    config_error: Option<String>,
+}
+
+impl std::fmt::Debug for ConnectionManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionManager")
+            .field("workers", &self.workers)
+            .field("shard_count", &self.config.shard_count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnectionManager {
+    /// Builds the workers for a configuration. An invalid configuration (see
+    /// [`WsConfig::validate`]) yields a manager whose [`run`](Self::run) logs the error and
+    /// returns an empty stream; use [`try_new`](Self::try_new) to get the error instead.
+    pub fn new(config: &WsConfig) -> Self {
+        match Self::try_new(config) {
+            Ok(m) => m,
+            Err(e) => ConnectionManager {
+                workers: Vec::new(),
+                scheduler: SubscriptionScheduler::new(&config.scheduler),
+                config: config.clone(),
+                slots: Vec::new(),
+                events: broadcast::channel(16).0,
+                config_error: Some(e.to_string()),
+            },
+        }
+    }
+
+    /// Builds the workers, or says which configuration field is wrong.
+    pub fn try_new(config: &WsConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let mut workers = Vec::new();
+        let mut slots = Vec::new();
+        for cluster in [Cluster::Options, Cluster::Stocks] {
+            let feeds = config.feeds.enabled_on(cluster);
+            if feeds.is_empty() {
+                continue;
+            }
+            let url = config.cluster_url(cluster)?;
+            for shard in 0..config.shard_count {
+                let key = config.api_keys[shard].clone();
+                let Some(worker) = WsWorker::new(
+                    url.clone(),
+                    shard,
+                    feeds.clone(),
+                    key,
+                    config.connection.clone(),
+                    config.backoff.clone(),
+                ) else {
+                    continue;
+                };
+                let mut initial = BTreeSet::new();
+                for rt in &feeds {
+                    for sym in &config.feeds.get(*rt).symbols {
+                        if shard_for(sym, config.shard_count) == shard {
+                            initial.insert(rt.channel(sym));
+                        }
+                    }
+                }
+                let (tx, rx) = mpsc::unbounded_channel();
+                slots.push(WorkerSlot {
+                    commands: tx,
+                    stats: Arc::new(WorkerStats::default()),
+                    pending: Mutex::new(Some((rx, initial))),
+                });
+                workers.push(worker);
+            }
+        }
+        Ok(ConnectionManager {
+            workers,
+            scheduler: SubscriptionScheduler::new(&config.scheduler),
+            config: config.clone(),
+            slots,
+            events: broadcast::channel(1024).0,
+            config_error: None,
+        })
+    }
+
+    /// The workers (one per cluster × shard).
+    pub fn workers(&self) -> &[WsWorker] {
+        &self.workers
+    }
+
+    /// The scheduler that picks option-quote subscriptions.
+    pub fn scheduler(&self) -> &SubscriptionScheduler {
+        &self.scheduler
+    }
+
+    /// Each worker's live counters, in [`workers`](Self::workers) order.
+    pub fn stats(&self) -> Vec<Arc<WorkerStats>> {
+        self.slots.iter().map(|s| Arc::clone(&s.stats)).collect()
+    }
+
+    /// Subscribes to connection events (connects, backoffs, disconnects).
+    pub fn events(&self) -> broadcast::Receiver<ConnectionEvent> {
+        self.events.subscribe()
+    }
+
+    fn slot_of(&self, rt: ResourceType, shard: usize) -> Option<&WorkerSlot> {
+        self.workers
+            .iter()
+            .position(|w| w.shard_id == shard && w.feeds.contains(&rt))
+            .and_then(|i| self.slots.get(i))
+    }
+
+    fn route(&self, rt: ResourceType, symbols: &[String], make: fn(Vec<String>) -> WorkerCommand) {
+        let mut per_shard: Vec<Vec<String>> = vec![Vec::new(); self.config.shard_count];
+        for s in symbols {
+            per_shard[shard_for(s, self.config.shard_count)].push(rt.channel(s));
+        }
+        for (shard, channels) in per_shard.into_iter().enumerate() {
+            if channels.is_empty() {
+                continue;
+            }
+            match self.slot_of(rt, shard) {
+                Some(slot) => {
+                    if slot.commands.send(make(channels)).is_err() {
+                        warn!(feed = %rt, shard, "worker has stopped; subscription change ignored");
+                    }
+                }
+                None => {
+                    warn!(feed = %rt, shard, "feed is not enabled; subscription change ignored")
+                }
+            }
+        }
+    }
+
+    /// Adds symbols to a feed (routed to their shards; re-sent after every reconnect).
+    pub fn subscribe(&self, rt: ResourceType, symbols: &[String]) {
+        self.route(rt, symbols, WorkerCommand::Subscribe);
+    }
+
+    /// Removes symbols from a feed.
+    pub fn unsubscribe(&self, rt: ResourceType, symbols: &[String]) {
+        self.route(rt, symbols, WorkerCommand::Unsubscribe);
+    }
+
+    /// Asks every worker to close its socket and stop; the stream then ends.
+    pub fn shutdown(&self) {
+        for slot in &self.slots {
+            let _ = slot.commands.send(WorkerCommand::Shutdown);
+        }
+    }
+
+    /// Starts one task per worker and returns the merged stream of batches. The stream ends
+    /// when every worker has stopped (shutdown or a fatal error such as a rejected key).
+    /// Calling `run` a second time returns an empty stream.
+    pub async fn run(&self) -> Pin<Box<dyn Stream<Item = DataBatch<TradeOrNbbo>> + Send>> {
+        if let Some(e) = &self.config_error {
+            error!(error = %e, "invalid configuration: no connection started");
+            return Box::pin(stream::empty());
+        }
+        let mut streams = Vec::new();
+        for (worker, slot) in self.workers.iter().zip(&self.slots) {
+            let taken = slot.pending.lock().ok().and_then(|mut p| p.take());
+            let Some((commands, initial)) = taken else {
+                warn!(cluster = %worker.cluster(), shard = worker.shard_id, "already running");
+                continue;
+            };
+            let (tx, rx) = mpsc::channel(self.config.connection.queue_capacity);
+            let io = WorkerIo {
+                output: tx,
+                commands,
+                stats: Arc::clone(&slot.stats),
+                events: self.events.clone(),
+                initial,
+            };
+            let runner = Runner::new(worker.clone(), io);
+            let (cluster, shard) = (worker.cluster(), worker.shard_id);
+            tokio::spawn(async move {
+                if let Err(e) = runner.run().await {
+                    error!(%cluster, shard, error = %e, "worker stopped with a fatal error");
+                }
+            });
+            streams.push(receiver_stream(rx));
+        }
+        Box::pin(stream::select_all(streams))
+    }
+}
+
+impl ShardAware for ConnectionManager {
+    fn shard_count(&self) -> usize {
+        self.config.shard_count
+    }
+}
+
+fn receiver_stream<T: Send + 'static>(
+    rx: mpsc::Receiver<T>,
+) -> Pin<Box<dyn Stream<Item = T> + Send>> {
+    Box::pin(stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_hash_is_stable_and_spreads() {
+        // Fixed values: changing the hash would move every symbol to another socket.
+        assert_eq!(shard_for("AAPL", 7), shard_for("AAPL", 7));
+        let mut counts = [0usize; 4];
+        for i in 0..4_000 {
+            counts[shard_for(&format!("O:SPY2512{i:02}C{i:08}"), 4)] += 1;
+        }
+        assert!(counts.iter().all(|&c| c > 800), "{counts:?}");
+    }
+}

@@ -1,0 +1,88 @@
+//! `ws-source demo`: the embedded simulator on loopback, all four feeds, a live summary.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use massive_sim::{DEMO_KEY, MarketConfig, Rates, SimConfig, SimServer};
+use ws_source::{ApiKey, ConnectionManager, FeedConfig, WsConfig};
+
+use crate::consume::{ConsumeOptions, consume};
+
+/// Arguments of `ws-source demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long)]
+    pub duration: Option<u64>,
+    /// Write every batch as a JSON line to this file (`-` for stdout).
+    #[arg(long)]
+    pub jsonl: Option<PathBuf>,
+    /// Offered load of the simulator, events/s over all four feeds.
+    #[arg(long, default_value_t = 200_000.0)]
+    pub rate: f64,
+    /// Market seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Market scenario: default, stationary, drifting, bursty, new_listings.
+    #[arg(long, default_value = "default")]
+    pub scenario: String,
+    /// Option contracts subscribed for quotes (at most 1,000).
+    #[arg(long, default_value_t = 1_000)]
+    pub option_quote_slots: usize,
+}
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let market = match args.scenario.as_str() {
+        "default" => MarketConfig::default(),
+        name => MarketConfig::preset(name)
+            .ok_or_else(|| anyhow::anyhow!("unknown scenario {name:?}"))?,
+    };
+    let rates = Rates::with_total(args.rate);
+    let sim = SimServer::start(
+        SimConfig {
+            market,
+            seed: args.seed,
+            ..SimConfig::default()
+        }
+        .with_rates(rates),
+    )
+    .await?;
+    eprintln!(
+        "massive-sim listening on ws://{} (demo key, {} events/s offered); Ctrl-C to stop",
+        sim.addr(),
+        args.rate
+    );
+    // Until the scheduler drives option quotes, subscribe the contracts the market lists first.
+    let contracts: Vec<String> = sim.with_market(|m| {
+        m.contracts()
+            .iter()
+            .take(args.option_quote_slots.min(1_000))
+            .map(|c| c.symbol.to_string())
+            .collect()
+    });
+    let mut config = WsConfig {
+        api_keys: vec![ApiKey::new(DEMO_KEY)],
+        base_url: format!("ws://{}", sim.addr()),
+        ..WsConfig::default()
+    };
+    config.feeds.options_quotes = FeedConfig {
+        enabled: true,
+        symbols: contracts,
+    };
+    config.feeds.options_trades = FeedConfig::all();
+    config.feeds.equity_quotes = FeedConfig::all();
+    config.feeds.equity_trades = FeedConfig::all();
+    let manager = ConnectionManager::try_new(&config)?;
+    consume(
+        &manager,
+        ConsumeOptions {
+            duration: args.duration.map(Duration::from_secs),
+            jsonl: args.jsonl,
+            summary_every: Duration::from_secs(1),
+        },
+    )
+    .await?;
+    sim.shutdown().await;
+    Ok(())
+}

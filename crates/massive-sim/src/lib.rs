@@ -14,4 +14,17 @@ pub use market::{
     Burst, Contract, Event, Feed, Feeds, InstrumentId, Intensity, Market, MarketConfig, Rates,
     Underlying,
 };
+pub mod config;
+pub mod counters;
+pub mod error;
+pub mod faults;
+pub mod protocol;
+pub mod server;
 pub mod wire;
+
+pub use config::{DEMO_KEY, SimConfig};
+pub use counters::{CounterSnapshot, Counters};
+pub use error::SimError;
+pub use faults::{Fault, FaultAction, Malformed, Target};
+pub use protocol::Cluster;
+pub use server::{CommandRecord, ConnectionInfo, SentLog, SimHandle, SimServer};

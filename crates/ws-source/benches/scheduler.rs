@@ -98,6 +98,21 @@ fn snapshot(c: &mut Criterion) {
             &n,
             |b, _| b.iter(|| sched.update_priorities_from(tracker.iter_rates(black_box(5 * S)))),
         );
+        // Incremental: 1% of the contracts traded since the last sync (the records are included).
+        let syms: Vec<String> = (0..n).map(symbol).collect();
+        let mut now = 10 * S;
+        sched.sync_from(&mut tracker, now);
+        let mut k = 0usize;
+        g.bench_with_input(BenchmarkId::new("sync_from_1pct_changed", n), &n, |b, _| {
+            b.iter(|| {
+                now += 5 * S;
+                for _ in 0..n / 100 {
+                    k = (k + 7_919) % n;
+                    tracker.record_trade(syms[k].as_str(), now - S, 2.0);
+                }
+                black_box(sched.sync_from(&mut tracker, now))
+            })
+        });
     }
     g.finish();
 }

@@ -143,4 +143,56 @@ proptest! {
         prop_assert!(close(b, a * (-(dt2 as f64) / 3e9).exp2()));
         prop_assert_eq!(t.rate("X", dt1), a);
     }
+
+    /// Incremental syncs give the same priorities as a full snapshot, through records (in and
+    /// out of order), prunes, removals and syncs at arbitrary times.
+    #[test]
+    fn sync_from_equals_snapshot(
+        ops in prop::collection::vec(
+            prop_oneof![
+                6 => (0usize..40, 0i64..3_000_000_000, 0u32..4, 0.0f64..50.0)
+                    .prop_map(|(k, dt, c, v)| Op::Record(k, dt, c, v)),
+                2 => (0i64..8_000_000_000).prop_map(Op::Sync),
+                1 => (0.0f64..0.05).prop_map(Op::Prune),
+                1 => (0usize..40).prop_map(Op::Remove),
+            ],
+            1..80,
+        ),
+        half_life_s in 0.5f64..20.0,
+    ) {
+        let mut tracker: ActivityTracker = ActivityTracker::new(half_life_s, 0.3).unwrap();
+        let mut sched = SubscriptionScheduler::new(&SchedulerConfig::default());
+        let mut now = 0i64;
+        for op in ops {
+            match op {
+                // Events may be up to 1.5 s late relative to the clock.
+                Op::Record(k, dt, c, v) => tracker.record(
+                    format!("O:K{k:02}").as_str(), now + dt - 1_500_000_000, c, v),
+                Op::Sync(dt) => {
+                    now += dt;
+                    sched.sync_from(&mut tracker, now);
+                    let expected = tracker.rates(now);
+                    prop_assert_eq!(sched.priorities().len(), expected.len());
+                    for (k, p) in &expected {
+                        let got = sched.priorities()[k];
+                        prop_assert!(close(got, *p), "{}: {} vs {}", k, got, p);
+                    }
+                }
+                Op::Prune(min) => {
+                    tracker.prune(now, min);
+                }
+                Op::Remove(k) => {
+                    tracker.remove(format!("O:K{k:02}").as_str());
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Record(usize, i64, u32, f64),
+    Sync(i64),
+    Prune(f64),
+    Remove(usize),
 }

@@ -216,7 +216,7 @@ fn simulate() -> Vec<Outcome> {
         for run in &mut runs {
             let next: HashSet<usize> = match &mut run.policy {
                 Policy::Scheduler { sched, tracker, .. } => {
-                    sched.update_priorities_from(tracker.iter_rates(now));
+                    sched.sync_from(tracker, now);
                     let alloc = sched.rebalance(SLOTS, now);
                     alloc.active().map(|(s, _)| index[s]).collect()
                 }

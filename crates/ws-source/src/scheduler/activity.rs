@@ -6,7 +6,7 @@ use std::hash::Hash;
 
 use super::config::{ConfigError, SchedulerConfig, validate_activity};
 
-/// One instrument's decayed counters, as of `last_ns`. 24 bytes.
+/// One instrument's decayed counters, as of `last_ns`. 32 bytes.
 #[derive(Debug, Clone, Copy)]
 struct Decayed {
     /// Decayed message count.
@@ -15,6 +15,19 @@ struct Decayed {
     volume: f64,
     /// Time the counters are expressed at (Unix ns).
     last_ns: i64,
+    /// Recorded since the last sync into a scheduler.
+    dirty: bool,
+}
+
+/// How a [`SubscriptionScheduler::sync_from`](super::SubscriptionScheduler::sync_from) proceeds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum SyncKind {
+    /// Replace every priority (first sync, or instruments were removed since the last one).
+    Full,
+    /// Scale every priority by `decay`, then refresh the instruments recorded since the last sync
+    /// (at `since_ns`), and those whose last event is later than that (future-stamped events do
+    /// not decay until their time comes, so they do not follow the common factor).
+    Incremental { decay: f64, since_ns: i64 },
 }
 
 /// Exponentially decayed message and volume rates per instrument, updated lazily.
@@ -39,8 +52,8 @@ struct Decayed {
 /// the last update (rates never grow without events).
 ///
 /// The key is generic (`String` by default; any `Hash + Eq + Clone` type such as an inline symbol).
-/// Memory is the map's capacity × (`size_of::<K>()` + 24 bytes + 1 control byte), plus whatever the
-/// key owns on the heap: 1.5 million `String` OCC symbols take about 150 MiB (see the
+/// Memory is the map's capacity × (`size_of::<K>()` + 32 bytes + 1 control byte), plus whatever the
+/// key owns on the heap: 1.5 million `String` OCC symbols take about 170 MiB (see the
 /// `scheduler_memory` test).
 ///
 /// ```
@@ -62,6 +75,10 @@ pub struct ActivityTracker<K = String> {
     /// `ln 2 / half_life_s`: converts a decayed count to a rate per second.
     count_to_rate: f64,
     volume_weight: f64,
+    /// Time of the last sync into a scheduler.
+    synced_ns: Option<i64>,
+    /// Instruments were removed since the last sync: the next one must be full.
+    full_sync: bool,
 }
 
 /// A summary (counts, not the possibly millions of entries), so that logging a tracker is cheap.
@@ -99,6 +116,8 @@ impl<K: Hash + Eq + Clone> ActivityTracker<K> {
             half_life_ns: half_life_s * 1e9,
             count_to_rate: std::f64::consts::LN_2 / half_life_s,
             volume_weight,
+            synced_ns: None,
+            full_sync: true,
         })
     }
 
@@ -134,6 +153,7 @@ impl<K: Hash + Eq + Clone> ActivityTracker<K> {
             let dt = ts_ns.saturating_sub(e.last_ns);
             let half_life_ns = self.half_life_ns;
             let decay = |dt: i64| decay_factor(dt, half_life_ns);
+            e.dirty = true;
             if dt >= 0 {
                 let f = decay(dt);
                 e.msgs = e.msgs * f + count;
@@ -152,6 +172,7 @@ impl<K: Hash + Eq + Clone> ActivityTracker<K> {
                     msgs: count,
                     volume,
                     last_ns: ts_ns,
+                    dirty: true,
                 },
             );
         }
@@ -249,7 +270,9 @@ impl<K: Hash + Eq + Clone> ActivityTracker<K> {
             let f = decay_factor(now_ns.saturating_sub(e.last_ns), half_life_ns) * count_to_rate;
             e.msgs * f + w * e.volume * f >= min_priority
         });
-        before - self.entries.len()
+        let removed = before - self.entries.len();
+        self.full_sync |= removed > 0;
+        removed
     }
 
     /// Forgets one instrument; true if it was tracked.
@@ -258,7 +281,9 @@ impl<K: Hash + Eq + Clone> ActivityTracker<K> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.entries.remove(key).is_some()
+        let removed = self.entries.remove(key).is_some();
+        self.full_sync |= removed;
+        removed
     }
 
     /// Number of tracked instruments.
@@ -276,7 +301,43 @@ impl<K: Hash + Eq + Clone> ActivityTracker<K> {
         self.entries.shrink_to_fit();
     }
 
-    /// Estimated bytes held by the map's table: buckets × (key + 24-byte counters + 1 control
+    /// Starts a sync into a scheduler at `now_ns` and says which kind it must be.
+    pub(crate) fn begin_sync(&mut self, now_ns: i64) -> SyncKind {
+        let kind = match self.synced_ns {
+            Some(t) if !self.full_sync => SyncKind::Incremental {
+                decay: decay_factor(now_ns.saturating_sub(t), self.half_life_ns),
+                since_ns: t,
+            },
+            _ => SyncKind::Full,
+        };
+        self.synced_ns = Some(self.synced_ns.map_or(now_ns, |t| t.max(now_ns)));
+        self.full_sync = false;
+        kind
+    }
+
+    /// Calls `f(key, priority at now_ns)` for every instrument recorded since the last sync or
+    /// whose last event is later than `since_ns` (every instrument if `since_ns` is `None`), and
+    /// clears the marks.
+    pub(crate) fn drain_changes(
+        &mut self,
+        now_ns: i64,
+        since_ns: Option<i64>,
+        mut f: impl FnMut(&K, f64),
+    ) {
+        let (half_life_ns, count_to_rate, w) =
+            (self.half_life_ns, self.count_to_rate, self.volume_weight);
+        let after = since_ns.unwrap_or(i64::MIN);
+        for (k, e) in self.entries.iter_mut() {
+            if e.dirty || e.last_ns > after || since_ns.is_none() {
+                e.dirty = false;
+                let r =
+                    decay_factor(now_ns.saturating_sub(e.last_ns), half_life_ns) * count_to_rate;
+                f(k, e.msgs * r + w * e.volume * r);
+            }
+        }
+    }
+
+    /// Estimated bytes held by the map's table: buckets × (key + 32-byte counters + 1 control
     /// byte), where the bucket count is derived from the capacity as `std`'s SwissTable lays it
     /// out (a power of two, at most 7/8 full). Does not include memory the keys themselves own on
     /// the heap (e.g. a `String`'s buffer).

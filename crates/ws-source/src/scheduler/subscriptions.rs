@@ -2,12 +2,24 @@
 
 use std::collections::HashMap;
 
+use super::activity::{ActivityTracker, SyncKind};
 use super::allocate::{PlanInput, Selection, exploration_slots};
 use super::allocation::{Allocation, Incumbent, SlotRole};
 use super::config::{ConfigError, SchedulerConfig};
 use super::rank::{Ranked, sanitize};
 
 const NS_PER_S: i64 = 1_000_000_000;
+
+/// Sets `sym`'s priority (sanitized), allocating only if it is new.
+fn upsert(priorities: &mut HashMap<String, f64>, sym: &str, p: f64) {
+    let p = sanitize(p);
+    match priorities.get_mut(sym) {
+        Some(v) => *v = p,
+        None => {
+            priorities.insert(sym.to_owned(), p);
+        }
+    }
+}
 
 /// Decides which instruments get the limited subscription slots (e.g. 1,000 option contracts per
 /// connection for quotes): reserved top-N by decayed activity, randomized exploration, hysteresis.
@@ -57,8 +69,8 @@ const NS_PER_S: i64 = 1_000_000_000;
 ///
 /// // Every rebalance_interval_s: hand the decayed rates over, rebalance, apply the diff.
 /// now += config.rebalance_interval_s as i64 * S;
-/// scheduler.update_priorities(tracker.rates(now)); // or, cheaper for 1M+ contracts:
-/// scheduler.update_priorities_from(tracker.iter_rates(now));
+/// scheduler.sync_from(&mut tracker, now); // incremental: only what changed since the last sync
+/// // (equivalent to the spec's `scheduler.update_priorities(tracker.rates(now))`, which copies all)
 /// let capacity = 4; // 1,000 per options connection, lowered under backpressure
 /// let alloc = scheduler.rebalance(capacity, now);
 /// assert_eq!(alloc.reserved, ["O:E", "O:F"]); // the two most active
@@ -181,27 +193,76 @@ impl SubscriptionScheduler {
             *p = -1.0;
         }
         for (sym, p) in rates {
-            let sym = sym.as_ref();
-            let p = sanitize(p);
-            match self.priorities.get_mut(sym) {
-                Some(v) => *v = p,
-                None => {
-                    self.priorities.insert(sym.to_owned(), p);
-                }
-            }
+            upsert(&mut self.priorities, sym.as_ref(), p);
         }
         self.priorities.retain(|_, p| *p >= 0.0);
     }
 
-    /// Sets the priority of one instrument (NaN, infinite, negative → 0), keeping the others.
-    pub fn set_priority(&mut self, symbol: &str, priority: f64) {
-        let p = sanitize(priority);
-        match self.priorities.get_mut(symbol) {
-            Some(v) => *v = p,
-            None => {
-                self.priorities.insert(symbol.to_owned(), p);
+    /// Brings the priorities up to date with `tracker` at `now_ns`, touching only what changed:
+    /// the cheap hand-over for large universes, with the same result as
+    /// `update_priorities_from(tracker.iter_rates(now_ns))` (up to float rounding).
+    ///
+    /// Every instrument decays by the same factor between two syncs, so the scheduler scales all
+    /// its priorities by that factor (one pass over the values, no hashing) and then refreshes only
+    /// the instruments recorded since the last sync. The first sync, and the first one after the
+    /// tracker removed instruments ([`prune`](super::ActivityTracker::prune),
+    /// [`remove`](super::ActivityTracker::remove)), replaces everything instead. Returns how many
+    /// priorities were refreshed.
+    ///
+    /// Pair one tracker with one scheduler and do not mix with the other `update_*` / `set_*`
+    /// methods in between (their values would be scaled as if they came from the tracker).
+    ///
+    /// ```
+    /// use ws_source::{ActivityTracker, SchedulerConfig, SubscriptionScheduler};
+    ///
+    /// const S: i64 = 1_000_000_000;
+    /// let mut tracker: ActivityTracker = ActivityTracker::new(60.0, 0.1).unwrap();
+    /// let mut scheduler = SubscriptionScheduler::new(&SchedulerConfig::default());
+    /// tracker.record_trade("O:A", 0, 5.0);
+    /// tracker.record_trade("O:B", 0, 1.0);
+    /// assert_eq!(scheduler.sync_from(&mut tracker, 0), 2); // first sync: full
+    /// tracker.record_trade("O:B", 4 * S, 1.0);
+    /// assert_eq!(scheduler.sync_from(&mut tracker, 5 * S), 1); // only O:B changed
+    /// let a = scheduler.priorities()["O:A"];
+    /// assert!((a - tracker.rate("O:A", 5 * S)).abs() < 1e-12);
+    /// ```
+    pub fn sync_from<K>(&mut self, tracker: &mut ActivityTracker<K>, now_ns: i64) -> usize
+    where
+        K: std::hash::Hash + Eq + Clone + AsRef<str>,
+    {
+        let mut refreshed = 0;
+        match tracker.begin_sync(now_ns) {
+            SyncKind::Full => {
+                for p in self.priorities.values_mut() {
+                    *p = -1.0; // stale mark, as in update_priorities_from
+                }
+                let priorities = &mut self.priorities;
+                tracker.drain_changes(now_ns, None, |k, p| {
+                    refreshed += 1;
+                    upsert(priorities, k.as_ref(), p);
+                });
+                self.priorities.retain(|_, p| *p >= 0.0);
+            }
+            SyncKind::Incremental { decay, since_ns } => {
+                let decay = sanitize(decay).min(1.0);
+                if decay < 1.0 {
+                    for p in self.priorities.values_mut() {
+                        *p *= decay;
+                    }
+                }
+                let priorities = &mut self.priorities;
+                tracker.drain_changes(now_ns, Some(since_ns), |k, p| {
+                    refreshed += 1;
+                    upsert(priorities, k.as_ref(), p);
+                });
             }
         }
+        refreshed
+    }
+
+    /// Sets the priority of one instrument (NaN, infinite, negative → 0), keeping the others.
+    pub fn set_priority(&mut self, symbol: &str, priority: f64) {
+        upsert(&mut self.priorities, symbol, priority);
     }
 
     /// The current priorities (sanitized).

@@ -3,6 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use proptest::prelude::*;
+use ws_source::scheduler::ExplorationWeighting;
 use ws_source::{Allocation, SchedulerConfig, SlotRole, SubscriptionScheduler};
 
 const S: i64 = 1_000_000_000;
@@ -37,15 +38,20 @@ fn config() -> impl Strategy<Value = SchedulerConfig> {
         0.0f64..2.0,
         any::<u64>(),
         1u64..50,
+        prop_oneof![
+            Just(ExplorationWeighting::Uniform),
+            Just(ExplorationWeighting::Priority)
+        ],
     )
         .prop_map(
-            |(top_n, exploration_fraction, hysteresis, seed, exploration_memory_epochs)| {
+            |(top_n, exploration_fraction, hysteresis, seed, exploration_memory_epochs, w)| {
                 SchedulerConfig {
                     top_n,
                     exploration_fraction,
                     hysteresis,
                     seed,
                     exploration_memory_epochs,
+                    exploration_weighting: w,
                     rebalance_interval_s: 5,
                     ..SchedulerConfig::default()
                 }
@@ -226,8 +232,14 @@ proptest! {
         slots in 4usize..10,
         top_n in 0usize..4,
         seed in any::<u64>(),
+        weighted in any::<bool>(),
     ) {
         let cfg = SchedulerConfig {
+            exploration_weighting: if weighted {
+                ExplorationWeighting::Priority
+            } else {
+                ExplorationWeighting::Uniform
+            },
             top_n,
             exploration_fraction: 0.5,
             hysteresis: 0.5,

@@ -159,6 +159,10 @@ fn simulate() -> Vec<Outcome> {
         exploration_hold_intervals: 6,
         ..ours.clone()
     };
+    let weighted = SchedulerConfig {
+        exploration_weighting: ws_source::scheduler::ExplorationWeighting::Priority,
+        ..ours.clone()
+    };
     let no_explore = SchedulerConfig {
         exploration_fraction: 0.0,
         ..ours.clone()
@@ -174,6 +178,7 @@ fn simulate() -> Vec<Outcome> {
         scheduler("scheduler, trades feed", ours.clone(), Feed::Trades),
         scheduler("scheduler, trades + quotes", ours, Feed::TradesAndQuotes),
         scheduler("scheduler, 30 s exploration", long_hold, Feed::Trades),
+        scheduler("scheduler, weighted exploration", weighted, Feed::Trades),
         scheduler("no exploration, trades", no_explore, Feed::Trades),
         scheduler("greedy top-K, trades", greedy, Feed::Trades),
         Run {

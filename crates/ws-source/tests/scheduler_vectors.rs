@@ -384,3 +384,43 @@ fn debug_output_is_a_summary() {
         "{text}"
     );
 }
+
+#[test]
+fn priority_weighted_exploration_favours_active_contracts() {
+    use ws_source::scheduler::ExplorationWeighting;
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for seed in 0..300 {
+        let mut sched = SubscriptionScheduler::new(&SchedulerConfig {
+            seed,
+            exploration_weighting: ExplorationWeighting::Priority,
+            ..spec_config()
+        });
+        sched.update_priorities(twenty());
+        let a = sched.rebalance(10, 0);
+        assert_eq!(a.explored.len(), 2);
+        for s in a.explored {
+            *counts.entry(s).or_default() += 1;
+        }
+    }
+    // The rest: AMD 20, XYZ 10, INTC 9, ... PYPL 1, UBER 0 (weights sum to 75).
+    let amd = counts.get("AMD").copied().unwrap_or(0);
+    let pypl = counts.get("PYPL").copied().unwrap_or(0);
+    assert!(amd > 100, "AMD picked {amd} times in 300 draws of 2");
+    assert!(pypl < amd / 5, "PYPL {pypl} vs AMD {amd}");
+    assert_eq!(counts.get("UBER"), None, "zero priority comes last");
+    // Uniform picks do reach the zero-priority contract.
+    let uniform_uber = (0..300)
+        .filter(|&seed| {
+            let mut sched = SubscriptionScheduler::new(&SchedulerConfig {
+                seed,
+                ..spec_config()
+            });
+            sched.update_priorities(twenty());
+            sched
+                .rebalance(10, 0)
+                .explored
+                .contains(&"UBER".to_string())
+        })
+        .count();
+    assert!(uniform_uber > 20, "{uniform_uber}");
+}

@@ -13,7 +13,8 @@
 //!    enters the reserved `top_n`, which is unconditional, or when the capacity shrinks).
 //! 4. **Exploration**: every slot still free goes to instruments outside the sets above, preferring
 //!    those explored longest ago (never-explored first), then a pseudo-random draw seeded by
-//!    `(seed, epoch, symbol)`. Slots are never left idle while candidates exist.
+//!    `(seed, epoch, symbol)`: uniform, or weighted by priority (Efraimidis–Spirakis keys), as
+//!    configured. Slots are never left idle while candidates exist.
 //!
 //! Cost: one pass over the known instruments for the top `R + X + held` (bounded heap), one for the
 //! exploration draw (bounded heap, with a cheap early rejection), plus work proportional to `S`.
@@ -21,6 +22,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::allocation::{Incumbent, SlotRole};
+use super::config::ExplorationWeighting;
 use super::rank::{ExploreKey, Ranked, Smallest, sanitize, top_k};
 use super::rng;
 
@@ -32,6 +34,7 @@ pub(crate) struct PlanInput<'a> {
     pub explored: &'a HashMap<String, u64>,
     pub top_n: usize,
     pub exploration_fraction: f64,
+    pub weighting: ExplorationWeighting,
     pub hysteresis: f64,
     /// How long an exploration pick is held (ns).
     pub hold_ns: i64,
@@ -162,10 +165,13 @@ impl<'a> PlanInput<'a> {
         let seed = rng::epoch_seed(self.seed, self.epoch);
         let mut pool: Smallest<ExploreKey<'a>> = Smallest::new(free);
         if free > 0 {
-            for sym in self.known().map(|c| c.sym) {
+            for Ranked { p, sym } in self.known() {
                 // The draw reads the symbol's bytes: on a large map this cache miss per symbol is
                 // most of the cost of a rebalance (chunking the reads did not help measurably).
-                let draw = rng::draw(seed, sym);
+                let draw = match self.weighting {
+                    ExplorationWeighting::Uniform => rng::draw(seed, sym),
+                    ExplorationWeighting::Priority => rng::weighted_key(rng::draw(seed, sym), p),
+                };
                 if let Some(bar) = pool.bar() {
                     // Nothing can beat a never-explored bar with a larger draw: skip the lookups.
                     if bar.tier == 0 && (draw, sym) > (bar.draw, bar.sym) {

@@ -32,6 +32,9 @@ pub struct SchedulerConfig {
     /// Hysteresis factor, `>= 0`: an incumbent keeps its slot unless a challenger's priority
     /// exceeds the incumbent's by the factor `1 + hysteresis`.
     pub hysteresis: f64,
+    /// How exploration picks are drawn among the candidates (after the least recently explored
+    /// preference): uniformly (the default), or with probability proportional to priority.
+    pub exploration_weighting: ExplorationWeighting,
     /// Seed of the exploration randomness (mixed with the rebalance epoch).
     pub seed: u64,
     /// How many rebalance intervals an exploration pick keeps its slot before it may be rotated out
@@ -56,6 +59,7 @@ impl Default for SchedulerConfig {
             exploration_fraction: 0.1,
             rebalance_interval_s: 5,
             hysteresis: 0.25,
+            exploration_weighting: ExplorationWeighting::Uniform,
             seed: 0x5EED,
             exploration_hold_intervals: 1,
             exploration_memory_epochs: 720,
@@ -63,6 +67,19 @@ impl Default for SchedulerConfig {
             volume_weight: 0.1,
         }
     }
+}
+
+/// How exploration picks are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExplorationWeighting {
+    /// Every candidate is equally likely.
+    #[default]
+    Uniform,
+    /// Candidates are drawn with probability proportional to their priority (weighted sampling
+    /// without replacement); zero-priority candidates come last. Spends the exploration slots on
+    /// contracts that do trade, at the cost of rarely trying the silent ones.
+    Priority,
 }
 
 /// Why a [`SchedulerConfig`] was rejected; every variant names the offending field.

@@ -21,8 +21,9 @@
 //!   last); [`SubscriptionScheduler::plan`] previews a rebalance at any time.
 //! - **Randomness** is a pure function of `(seed, epoch, symbol)` (SplitMix64 over a stable
 //!   FNV-1a hash of the symbol), independent of `HashMap` order, platform and crate versions.
-//! - **Exploration** picks uniformly among the instruments outside the exploitation set, never or
-//!   least recently explored first (remembered for `exploration_memory_epochs`), so it rotates.
+//! - **Exploration** picks among the instruments outside the exploitation set, never or least
+//!   recently explored first (remembered for `exploration_memory_epochs`), so it rotates; within
+//!   that, uniformly by default or in proportion to priority ([`ExplorationWeighting`]).
 //! - **Hysteresis** is a score boost: incumbents compete with priority × `(1 + hysteresis)` and win
 //!   ties. The reserved `top_n` is unconditional, so a newcomer to the top `top_n` displaces the
 //!   lowest-scored incumbent even without exceeding the factor.
@@ -53,5 +54,5 @@ mod subscriptions;
 
 pub use activity::ActivityTracker;
 pub use allocation::{Allocation, SlotRole};
-pub use config::{ConfigError, SchedulerConfig};
+pub use config::{ConfigError, ExplorationWeighting, SchedulerConfig};
 pub use subscriptions::SubscriptionScheduler;

@@ -46,6 +46,27 @@ pub(crate) fn draw(epoch_seed: u64, symbol: &str) -> u64 {
     mix64(epoch_seed ^ symbol_hash(symbol))
 }
 
+/// Smallest weight used for weighted draws, so that zero-priority instruments are still drawn
+/// (after every instrument with activity).
+const MIN_WEIGHT: f64 = 1e-12;
+
+/// Weighted-sampling key (Efraimidis–Spirakis): `−ln(u) / w` with `u` uniform in `(0, 1]` taken
+/// from `draw`; keeping the smallest keys samples without replacement with probabilities
+/// proportional to the weights. Returned as the bits of the non-negative `f64` key, which order
+/// like the key itself.
+#[inline]
+pub(crate) fn weighted_key(draw: u64, weight: f64) -> u64 {
+    let u = ((draw >> 11) + 1) as f64 / (1u64 << 53) as f64;
+    let w = if weight.is_finite() && weight > MIN_WEIGHT {
+        weight
+    } else {
+        MIN_WEIGHT
+    };
+    let key = -u.ln() / w;
+    // `u = 1` gives `-0.0`, whose bits would sort last: map it (and only it) to 0.
+    if key > 0.0 { key.to_bits() } else { 0 }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +80,24 @@ mod tests {
         assert_ne!(symbol_hash(""), symbol_hash("\0"));
         assert_ne!(epoch_seed(1, 0), epoch_seed(1, 1));
         assert_ne!(epoch_seed(1, 0), epoch_seed(2, 0));
+    }
+
+    #[test]
+    fn weighted_keys_order_and_favour_heavy_weights() {
+        // Bits of non-negative floats order like the floats.
+        assert!(weighted_key(u64::MAX, 1.0) <= weighted_key(0, 1.0));
+        assert!(weighted_key(123, 10.0) < weighted_key(123, 1.0));
+        assert_eq!(weighted_key(5, 0.0), weighted_key(5, f64::NAN));
+        // With weights 3:1, the heavy one wins a two-way race ~75% of the time.
+        let s = epoch_seed(9, 1);
+        let n = 20_000;
+        let heavy_wins = (0..n)
+            .filter(|i| {
+                let (a, b) = (draw(s, &format!("A{i}")), draw(s, &format!("B{i}")));
+                weighted_key(a, 3.0) < weighted_key(b, 1.0)
+            })
+            .count();
+        assert!((14_600..15_400).contains(&heavy_wins), "{heavy_wins}");
     }
 
     #[test]

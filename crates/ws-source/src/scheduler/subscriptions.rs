@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::activity::{ActivityTracker, SyncKind};
 use super::allocate::{PlanInput, Selection, exploration_slots};
 use super::allocation::{Allocation, Incumbent, SlotRole};
-use super::config::{ConfigError, SchedulerConfig};
+use super::config::{ConfigError, ExplorationWeighting, SchedulerConfig};
 use super::rank::{Ranked, sanitize};
 
 const NS_PER_S: i64 = 1_000_000_000;
@@ -96,6 +96,7 @@ pub struct SubscriptionScheduler {
     /// Latest priorities (sanitized: finite, `>= 0`).
     priorities: HashMap<String, f64>,
     seed: u64,
+    exploration_weighting: ExplorationWeighting,
     exploration_memory_epochs: u64,
     exploration_hold_intervals: u64,
     /// Number of rebalances committed so far.
@@ -138,6 +139,7 @@ impl SubscriptionScheduler {
             hysteresis: sanitize(config.hysteresis),
             priorities: HashMap::new(),
             seed: config.seed,
+            exploration_weighting: config.exploration_weighting,
             exploration_memory_epochs: config.exploration_memory_epochs.max(1),
             exploration_hold_intervals: config.exploration_hold_intervals.max(1),
             epoch: 0,
@@ -465,6 +467,7 @@ impl SubscriptionScheduler {
             explored: &self.explored,
             top_n: self.top_n,
             exploration_fraction: self.exploration_fraction,
+            weighting: self.exploration_weighting,
             hysteresis: self.hysteresis,
             hold_ns: self
                 .interval_ns()

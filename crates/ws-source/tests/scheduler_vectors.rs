@@ -424,3 +424,29 @@ fn priority_weighted_exploration_favours_active_contracts() {
         .count();
     assert!(uniform_uber > 20, "{uniform_uber}");
 }
+
+#[test]
+fn absurd_capacities_do_not_panic() {
+    let mut sched = SubscriptionScheduler::new(&SchedulerConfig {
+        top_n: usize::MAX,
+        ..spec_config()
+    });
+    sched.update_priorities(twenty());
+    let all = sched.rebalance(usize::MAX, 0);
+    assert_eq!(all.active_count(), 20);
+    assert_eq!(all.reserved.len(), 20);
+    assert_eq!(sched.allocate_slots(usize::MAX).len(), 20);
+    let none = sched.rebalance(0, i64::MAX);
+    assert_eq!(none.active_count(), 0);
+    assert_eq!(none.to_unsubscribe.len(), 20);
+    let mut sched = SubscriptionScheduler::new(&SchedulerConfig {
+        top_n: 0,
+        exploration_fraction: 1.0,
+        rebalance_interval_s: u64::MAX,
+        exploration_hold_intervals: u64::MAX,
+        ..spec_config()
+    });
+    sched.update_priorities(twenty());
+    assert_eq!(sched.rebalance(usize::MAX / 2, i64::MIN).active_count(), 20);
+    assert_eq!(sched.rebalance(7, i64::MAX).explored.len(), 7);
+}

@@ -107,8 +107,8 @@ fn clean(x: f64) -> f64 {
 }
 
 impl<K: Hash + Eq + Clone> ActivityTracker<K> {
-    /// A tracker with the given half-life (seconds, finite, `> 0`) and volume weight (finite,
-    /// `>= 0`).
+    /// A tracker with the given half-life (seconds, between 0.001 and 1e9) and volume weight
+    /// (finite, `>= 0`).
     pub fn new(half_life_s: f64, volume_weight: f64) -> Result<Self, ConfigError> {
         validate_activity(half_life_s, volume_weight)?;
         Ok(Self {

@@ -124,7 +124,10 @@ impl<'a> PlanInput<'a> {
             .collect();
 
         // 1. The best R + X + |held| by raw priority: enough to fill R and X whatever is held.
-        let best = top_k(self.known(), r_slots + x_slots + held.len());
+        let best = top_k(
+            self.known(),
+            r_slots.saturating_add(x_slots).saturating_add(held.len()),
+        );
         let reserved: Vec<Ranked<'a>> = best[..r_slots.min(best.len())].to_vec();
         let mut taken: HashSet<&'a str> = reserved.iter().map(|r| r.sym).collect();
 
@@ -136,8 +139,9 @@ impl<'a> PlanInput<'a> {
 
         // 3. Exploitation with hysteresis. Candidates: the rest of `best`, and every incumbent.
         let boost = 1.0 + self.hysteresis;
-        let mut contenders: Vec<(f64, bool, &'a str)> = Vec::with_capacity(best.len() + s);
-        let mut seen: HashSet<&'a str> = HashSet::with_capacity(best.len() + s);
+        let room = best.len() + self.incumbents.len();
+        let mut contenders: Vec<(f64, bool, &'a str)> = Vec::with_capacity(room);
+        let mut seen: HashSet<&'a str> = HashSet::with_capacity(room);
         for r in &best[reserved.len()..] {
             if !taken.contains(r.sym) && seen.insert(r.sym) {
                 let inc = self.incumbents.contains_key(r.sym);

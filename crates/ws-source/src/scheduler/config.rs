@@ -45,7 +45,7 @@ pub struct SchedulerConfig {
     /// How many rebalance epochs an exploration pick is remembered; instruments explored within
     /// that window are the last to be explored again. Must be at least 1.
     pub exploration_memory_epochs: u64,
-    /// Half-life of the decayed activity rates, in seconds (finite, `> 0`).
+    /// Half-life of the decayed activity rates, in seconds (between 0.001 and 1e9).
     pub half_life_s: f64,
     /// Weight of the traded volume in the priority:
     /// `priority = message_rate + volume_weight × volume_rate` (finite, `>= 0`).
@@ -133,8 +133,12 @@ fn out_of_range(field: &'static str, value: impl ToString, expected: &'static st
 /// Checks the activity-tracker parameters (shared by the scheduler config and
 /// [`ActivityTracker::new`](super::ActivityTracker::new)).
 pub(crate) fn validate_activity(half_life_s: f64, volume_weight: f64) -> Result<(), ConfigError> {
-    if finite("half_life_s", half_life_s)? <= 0.0 {
-        return Err(out_of_range("half_life_s", half_life_s, "> 0 seconds"));
+    if !(0.001..=1e9).contains(&finite("half_life_s", half_life_s)?) {
+        return Err(out_of_range(
+            "half_life_s",
+            half_life_s,
+            "between 0.001 and 1e9 seconds",
+        ));
     }
     if finite("volume_weight", volume_weight)? < 0.0 {
         return Err(out_of_range("volume_weight", volume_weight, ">= 0"));
@@ -237,6 +241,13 @@ mod tests {
             (
                 SchedulerConfig {
                     half_life_s: 0.0,
+                    ..d()
+                },
+                "half_life_s",
+            ),
+            (
+                SchedulerConfig {
+                    half_life_s: 1e300,
                     ..d()
                 },
                 "half_life_s",

@@ -41,7 +41,8 @@ pub(crate) fn top_k<T: Ord + Copy>(items: impl Iterator<Item = T>, k: usize) -> 
     if k == 0 {
         return Vec::new();
     }
-    let mut heap: BinaryHeap<Reverse<T>> = BinaryHeap::with_capacity(k + 1);
+    let mut heap: BinaryHeap<Reverse<T>> =
+        BinaryHeap::with_capacity(k.saturating_add(1).min(1 << 16));
     for item in items {
         if heap.len() < k {
             heap.push(Reverse(item));

@@ -36,11 +36,12 @@
 //!   instruments). Same values as a snapshot, at a fraction of the cost for large universes.
 //! - **Capacity** is an argument of every rebalance, so backpressure lowers it there;
 //!   [`SubscriptionScheduler::shed_to`] sheds the lowest priorities at once, between rebalances.
-//! - **Cost** (release build, 2-core machine, `cargo bench -p ws-source --bench scheduler`):
-//!   a rebalance of 1.5M known contracts into 1,000 slots takes ~140 ms (10k: ~1.7 ms), mostly
-//!   reading each symbol's bytes for the exploration draw; `allocate_slots` at 1.5M ~1 s (it
-//!   builds a map of every known symbol); handing a 1.5M tracker over: `sync_from` with 1 % of
-//!   the contracts changed ~55 ms, a full copy with `update_priorities_from` ~0.45 s.
+//! - **Cost** (release build, 2 cores shared with other builds, medians of
+//!   `cargo bench -p ws-source --bench scheduler` over several runs): a rebalance of 1.5M known
+//!   contracts into 1,000 slots takes 140–150 ms (10k: ~1.8 ms), mostly reading each symbol's
+//!   bytes for the exploration draw; `allocate_slots` at 1.5M 1–1.3 s (it builds a map of every
+//!   known symbol); handing a 1.5M tracker over: `sync_from` with 1 % of the contracts changed
+//!   45–55 ms, a full copy with `update_priorities_from` 0.45–0.55 s.
 
 #![warn(missing_docs)]
 

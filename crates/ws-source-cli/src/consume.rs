@@ -28,6 +28,12 @@ pub async fn consume(
         None => None,
     };
     let stats = manager.stats();
+    let rebalance = manager.rebalance_stats();
+    let evictions = || {
+        rebalance
+            .evictions
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
     let mut stream = manager.run().await;
     let mut summary = Summary::new();
     let mut tick = tokio::time::interval(opts.summary_every);
@@ -53,7 +59,7 @@ pub async fn consume(
                     sink.write(&batch)?;
                 }
             }
-            _ = tick.tick() => eprintln!("{}", summary.line(&stats)),
+            _ = tick.tick() => eprintln!("{}", summary.line(&stats, evictions())),
             _ = &mut deadline => break,
             _ = &mut ctrl_c => { info!("interrupted"); break; }
         }

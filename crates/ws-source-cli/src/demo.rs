@@ -27,9 +27,9 @@ pub struct DemoArgs {
     /// Market scenario: default, stationary, drifting, bursty, new_listings.
     #[arg(long, default_value = "default")]
     pub scenario: String,
-    /// Option contracts subscribed for quotes (at most 1,000).
-    #[arg(long, default_value_t = 1_000)]
-    pub option_quote_slots: usize,
+    /// Seconds between rebalances of the option-quote subscriptions.
+    #[arg(long, default_value_t = 5)]
+    pub rebalance_interval_s: u64,
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
@@ -53,23 +53,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         sim.addr(),
         args.rate
     );
-    // Until the scheduler drives option quotes, subscribe the contracts the market lists first.
-    let contracts: Vec<String> = sim.with_market(|m| {
-        m.contracts()
-            .iter()
-            .take(args.option_quote_slots.min(1_000))
-            .map(|c| c.symbol.to_string())
-            .collect()
-    });
     let mut config = WsConfig {
         api_keys: vec![ApiKey::new(DEMO_KEY)],
         base_url: format!("ws://{}", sim.addr()),
         ..WsConfig::default()
     };
-    config.feeds.options_quotes = FeedConfig {
-        enabled: true,
-        symbols: contracts,
-    };
+    // The scheduler picks the 1,000 option contracts whose quotes are subscribed.
+    config.feeds.options_quotes = FeedConfig::scheduled();
+    config.scheduler.rebalance_interval_s = args.rebalance_interval_s;
     config.feeds.options_trades = FeedConfig::all();
     config.feeds.equity_quotes = FeedConfig::all();
     config.feeds.equity_trades = FeedConfig::all();

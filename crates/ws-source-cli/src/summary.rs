@@ -55,7 +55,7 @@ impl Summary {
     }
 
     /// Formats the line for the interval that just ended and starts a new one.
-    pub fn line(&mut self, stats: &[Arc<WorkerStats>]) -> String {
+    pub fn line(&mut self, stats: &[Arc<WorkerStats>], evictions: u64) -> String {
         let secs = self.interval_start.elapsed().as_secs_f64().max(1e-9);
         let rate = |rt: ResourceType| fmt_rate(self.rows[rt as usize] as f64 / secs);
         let sum = |f: fn(&WorkerStats) -> u64| stats.iter().map(|s| f(s)).sum::<u64>();
@@ -78,7 +78,7 @@ impl Summary {
             )
         };
         let line = format!(
-            "t={:>4.0}s | opt_q {} opt_t {} eq_q {} eq_t {} | sockets {}/{} | subs {} | reconnects {} | dropped {} | parse_err {} | wm lag {} ms | staleness p99 {} ms",
+            "t={:>4.0}s | opt_q {} opt_t {} eq_q {} eq_t {} | sockets {}/{} | subs {} | evictions {} | reconnects {} | dropped {} | parse_err {} | wm lag {} ms | staleness p99 {} ms",
             self.started.elapsed().as_secs_f64(),
             rate(ResourceType::OptionsQuotes),
             rate(ResourceType::OptionsTrades),
@@ -87,6 +87,7 @@ impl Summary {
             connected,
             stats.len(),
             subs,
+            evictions,
             reconnects,
             dropped,
             parse_errors,

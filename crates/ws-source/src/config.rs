@@ -89,7 +89,7 @@ pub struct FeedsConfig {
 impl Default for FeedsConfig {
     fn default() -> Self {
         FeedsConfig {
-            options_quotes: FeedConfig::default(),
+            options_quotes: FeedConfig::scheduled(),
             options_trades: FeedConfig::all(),
             equity_quotes: FeedConfig::default(),
             equity_trades: FeedConfig::all(),
@@ -134,7 +134,11 @@ pub struct FeedConfig {
     /// Whether the feed is ingested.
     pub enabled: bool,
     /// Symbols to subscribe (`AAPL`, `O:SPY251219C00650000`, or `*` where the feed allows it).
+    /// On a scheduled feed these are pinned and the scheduler fills the remaining slots.
     pub symbols: Vec<String>,
+    /// Let the subscription scheduler choose the subscriptions (option quotes only): the most
+    /// active contracts by decayed activity, with exploration and hysteresis.
+    pub scheduled: bool,
 }
 
 impl Default for FeedConfig {
@@ -142,6 +146,7 @@ impl Default for FeedConfig {
         FeedConfig {
             enabled: true,
             symbols: Vec::new(),
+            scheduled: false,
         }
     }
 }
@@ -152,6 +157,16 @@ impl FeedConfig {
         FeedConfig {
             enabled: true,
             symbols: vec!["*".to_string()],
+            scheduled: false,
+        }
+    }
+
+    /// Enabled, subscriptions chosen by the scheduler.
+    pub fn scheduled() -> FeedConfig {
+        FeedConfig {
+            enabled: true,
+            symbols: Vec::new(),
+            scheduled: true,
         }
     }
 }
@@ -319,6 +334,12 @@ impl WsConfig {
         }
         for rt in ResourceType::ALL {
             let feed = self.feeds.get(rt);
+            if feed.scheduled && rt != ResourceType::OptionsQuotes {
+                return Err(invalid(
+                    format!("feeds.{rt}.scheduled"),
+                    "only option quotes are scheduled (the other feeds have wildcards)",
+                ));
+            }
             let field = format!("feeds.{rt}.symbols");
             for (i, s) in feed.symbols.iter().enumerate() {
                 if s == "*" {

@@ -27,6 +27,7 @@ pub mod error;
 pub mod manager;
 pub mod model;
 pub mod parse;
+pub mod rebalance;
 pub mod scheduler;
 pub mod secret;
 pub mod stats;

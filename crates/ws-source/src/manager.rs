@@ -15,6 +15,7 @@ use tracing::{error, warn};
 
 use crate::config::{ConfigError, WsConfig};
 use crate::model::{Cluster, DataBatch, ResourceType, TradeOrNbbo};
+use crate::rebalance::{RebalanceStats, Rebalancer, ShardCapacity, ShardSetup};
 use crate::scheduler::SubscriptionScheduler;
 use crate::stats::{ConnectionEvent, WorkerStats};
 use crate::worker::{Runner, WorkerCommand, WorkerIo, WsWorker};
@@ -72,6 +73,9 @@ pub struct ConnectionManager {
     slots: Vec<WorkerSlot>,
     events: broadcast::Sender<ConnectionEvent>,
     config_error: Option<String>,
+    /// Scheduled option-quote capacity per shard (empty when option quotes are not scheduled).
+    capacities: Vec<Arc<ShardCapacity>>,
+    rebalance_stats: Arc<RebalanceStats>,
 }
 
 impl std::fmt::Debug for ConnectionManager {
@@ -97,6 +101,8 @@ impl ConnectionManager {
                 slots: Vec::new(),
                 events: broadcast::channel(16).0,
                 config_error: Some(e.to_string()),
+                capacities: Vec::new(),
+                rebalance_stats: Arc::default(),
             },
         }
     }
@@ -141,6 +147,37 @@ impl ConnectionManager {
                 workers.push(worker);
             }
         }
+        let quotes = &config.feeds.options_quotes;
+        let capacities = if quotes.enabled && quotes.scheduled {
+            let limit = ResourceType::OptionsQuotes
+                .subscription_limit()
+                .unwrap_or(1_000);
+            (0..config.shard_count)
+                .map(|shard| {
+                    let pinned = quotes
+                        .symbols
+                        .iter()
+                        .filter(|s| shard_for(s, config.shard_count) == shard)
+                        .count();
+                    let max = limit.saturating_sub(pinned);
+                    Arc::new(ShardCapacity {
+                        current: max.into(),
+                        max,
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if !capacities.is_empty() {
+            let trades = &config.feeds.options_trades;
+            if !(trades.enabled && trades.symbols.iter().any(|s| s == "*")) {
+                warn!(
+                    "option quotes are scheduled but options trades are not subscribed with `*`: \
+                     the scheduler only sees activity on the contracts it already subscribes"
+                );
+            }
+        }
         Ok(ConnectionManager {
             workers,
             scheduler: SubscriptionScheduler::new(&config.scheduler),
@@ -148,6 +185,8 @@ impl ConnectionManager {
             slots,
             events: broadcast::channel(1024).0,
             config_error: None,
+            capacities,
+            rebalance_stats: Arc::default(),
         })
     }
 
@@ -164,6 +203,17 @@ impl ConnectionManager {
     /// Each worker's live counters, in [`workers`](Self::workers) order.
     pub fn stats(&self) -> Vec<Arc<WorkerStats>> {
         self.slots.iter().map(|s| Arc::clone(&s.stats)).collect()
+    }
+
+    /// Counters of the option-quote rebalancer (rounds, active, evictions).
+    pub fn rebalance_stats(&self) -> Arc<RebalanceStats> {
+        Arc::clone(&self.rebalance_stats)
+    }
+
+    /// Scheduled option-quote capacity per shard (empty when option quotes are not scheduled).
+    /// Lowering `current` makes the next rebalance shed the lowest-priority contracts.
+    pub fn option_quote_capacity(&self) -> &[Arc<ShardCapacity>] {
+        &self.capacities
     }
 
     /// Subscribes to connection events (connects, backoffs, disconnects).
@@ -226,6 +276,42 @@ impl ConnectionManager {
             return Box::pin(stream::empty());
         }
         let mut streams = Vec::new();
+        let (activity_tx, activity_rx) = mpsc::channel(1_024);
+        let scheduled = !self.capacities.is_empty();
+        if scheduled {
+            let shards = self
+                .capacities
+                .iter()
+                .enumerate()
+                .map(|(shard, cap)| ShardSetup {
+                    capacity: Arc::clone(cap),
+                    commands: self
+                        .slot_of(ResourceType::OptionsQuotes, shard)
+                        .map(|s| s.commands.clone()),
+                    pinned: self
+                        .config
+                        .feeds
+                        .options_quotes
+                        .symbols
+                        .iter()
+                        .filter(|s| shard_for(s, self.config.shard_count) == shard)
+                        .filter_map(|s| crate::model::Symbol::new(s).ok())
+                        .collect(),
+                })
+                .collect();
+            match Rebalancer::new(
+                &self.config.scheduler,
+                &self.scheduler,
+                shards,
+                activity_rx,
+                Arc::clone(&self.rebalance_stats),
+            ) {
+                Some(rebalancer) => {
+                    tokio::spawn(rebalancer.run());
+                }
+                None => error!("invalid scheduler configuration: option quotes not scheduled"),
+            }
+        }
         for (worker, slot) in self.workers.iter().zip(&self.slots) {
             let taken = slot.pending.lock().ok().and_then(|mut p| p.take());
             let Some((commands, initial)) = taken else {
@@ -239,6 +325,9 @@ impl ConnectionManager {
                 stats: Arc::clone(&slot.stats),
                 events: self.events.clone(),
                 initial,
+                activity: (scheduled && worker.cluster() == Cluster::Options)
+                    .then(|| activity_tx.clone()),
+                activity_dropped: Arc::clone(&self.rebalance_stats.activity_dropped_counter),
             };
             let runner = Runner::new(worker.clone(), io);
             let (cluster, shard) = (worker.cluster(), worker.shard_id);
@@ -249,6 +338,7 @@ impl ConnectionManager {
             });
             streams.push(receiver_stream(rx));
         }
+        drop(activity_tx);
         Box::pin(stream::select_all(streams))
     }
 }

@@ -30,6 +30,7 @@ use crate::model::{
     StatusMessage, TradeOrNbbo,
 };
 use crate::parse::{FrameContext, parse_frame};
+use crate::rebalance::{ActivityBatch, ActivitySample};
 use crate::secret::ApiKey;
 use crate::stats::{ConnectionEvent, ConnectionEventKind, WorkerStats};
 use crate::timestamp::{NANOS_PER_MILLI, now_ns};
@@ -109,6 +110,9 @@ pub(crate) struct WorkerIo {
     pub stats: Arc<WorkerStats>,
     pub events: broadcast::Sender<ConnectionEvent>,
     pub initial: BTreeSet<String>,
+    /// Where option activity goes, when option quotes are scheduled.
+    pub activity: Option<mpsc::Sender<ActivityBatch>>,
+    pub activity_dropped: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Why a phase of the worker ended.
@@ -485,6 +489,9 @@ impl Runner {
                 return Ok(());
             }
         };
+        if self.io.activity.is_some() {
+            self.report_activity(&frame.batches);
+        }
         for batch in frame.batches {
             *data_flag = true;
             let n = batch.rows.len() as u64;
@@ -499,6 +506,38 @@ impl Runner {
             return Err(End::Stop);
         }
         Ok(())
+    }
+
+    /// Sends the frame's option trades to the scheduler's activity tracker.
+    ///
+    /// Trades only: `T.*` shows every contract's trades, while quotes are only seen on the
+    /// contracts already subscribed, so counting them would favour incumbents (measured: lower
+    /// trade coverage).
+    fn report_activity(&self, batches: &[DataBatch<TradeOrNbbo>]) {
+        let Some(tx) = &self.io.activity else {
+            return;
+        };
+        let Some(trades) = batches
+            .iter()
+            .find(|b| b.meta.resource_type == ResourceType::OptionsTrades)
+        else {
+            return;
+        };
+        let samples: ActivityBatch = trades
+            .rows
+            .iter()
+            .filter_map(|row| match row {
+                TradeOrNbbo::OptionTrade(t) => Some(ActivitySample {
+                    symbol: t.symbol,
+                    ts_ns: t.sip_ts_ns,
+                    trade_size: Some(t.size as f64),
+                }),
+                _ => None,
+            })
+            .collect();
+        if tx.try_send(samples).is_err() {
+            self.io.activity_dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     fn on_status(&mut self, status: StatusMessage) -> Result<(), End> {

@@ -1,0 +1,203 @@
+//! Live rebalancing of option-quote subscriptions.
+//!
+//! Options workers report activity (every option trade, from `T.*`, and every message on a
+//! subscribed quote stream) as small per-frame batches on a bounded channel; the rebalancer task
+//! owns one [`ActivityTracker`] and one [`SubscriptionScheduler`] per shard (activity is routed
+//! by the same stable hash that assigns symbols to shards). Every `rebalance_interval_s` it
+//! rebalances each shard into its capacity and sends the diff to the shard's worker as one
+//! [`WorkerCommand::Replace`]: unsubscribe first, then subscribe, so the server never sees more
+//! than the 1,000-contract limit, even for a moment.
+//!
+//! The capacity of a shard is the feed's limit minus the statically configured contracts, and
+//! can be lowered at run time (backpressure) through [`ShardCapacity`].
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use metrics::{Counter, Gauge};
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use crate::manager::shard_for;
+use crate::model::{ResourceType, Symbol};
+use crate::scheduler::{ActivityTracker, SchedulerConfig, SubscriptionScheduler};
+use crate::timestamp::now_ns;
+use crate::worker::WorkerCommand;
+
+/// One observation for the activity tracker.
+#[derive(Debug, Clone, Copy)]
+pub struct ActivitySample {
+    /// The option contract.
+    pub symbol: Symbol,
+    /// SIP time, Unix ns.
+    pub ts_ns: i64,
+    /// Traded contracts for a trade; `None` for a quote.
+    pub trade_size: Option<f64>,
+}
+
+/// Activity samples of one frame.
+pub type ActivityBatch = Vec<ActivitySample>;
+
+/// The scheduled capacity of one shard, adjustable while running.
+#[derive(Debug)]
+pub struct ShardCapacity {
+    /// Slots the scheduler may fill now.
+    pub current: AtomicUsize,
+    /// The ceiling (limit minus static subscriptions).
+    pub max: usize,
+}
+
+/// Counters of the rebalancer, for tests and the summary line.
+#[derive(Debug, Default)]
+pub struct RebalanceStats {
+    /// Rebalances run (all shards count once per round).
+    pub rounds: AtomicU64,
+    /// Scheduled subscriptions active (sum over shards).
+    pub subs_active: AtomicU64,
+    /// Scheduled subscriptions evicted (unsubscribed because something else won the slot).
+    pub evictions: AtomicU64,
+    /// Activity batches dropped because the channel was full (scheduling input only, not data).
+    pub activity_dropped_counter: Arc<AtomicU64>,
+}
+
+struct Shard {
+    /// Statically configured contracts: always subscribed, never scheduled.
+    pinned: std::collections::HashSet<Symbol>,
+    tracker: ActivityTracker<Symbol>,
+    scheduler: SubscriptionScheduler,
+    capacity: Arc<ShardCapacity>,
+    commands: Option<mpsc::UnboundedSender<WorkerCommand>>,
+}
+
+/// What the rebalancer needs to know about one shard.
+pub(crate) struct ShardSetup {
+    pub capacity: Arc<ShardCapacity>,
+    pub commands: Option<mpsc::UnboundedSender<WorkerCommand>>,
+    pub pinned: std::collections::HashSet<Symbol>,
+}
+
+/// The rebalancer's inputs.
+pub(crate) struct Rebalancer {
+    shards: Vec<Shard>,
+    activity: mpsc::Receiver<ActivityBatch>,
+    interval: Duration,
+    stats: Arc<RebalanceStats>,
+    evictions: Counter,
+    subs_active: Gauge,
+}
+
+impl Rebalancer {
+    pub(crate) fn new(
+        config: &SchedulerConfig,
+        prototype: &SubscriptionScheduler,
+        shards: Vec<ShardSetup>,
+        activity: mpsc::Receiver<ActivityBatch>,
+        stats: Arc<RebalanceStats>,
+    ) -> Option<Rebalancer> {
+        let shards = shards
+            .into_iter()
+            .map(|setup| {
+                let ShardSetup {
+                    capacity,
+                    commands,
+                    pinned,
+                } = setup;
+                Some(Shard {
+                    pinned,
+                    tracker: ActivityTracker::from_config(config).ok()?,
+                    scheduler: prototype.clone(),
+                    capacity,
+                    commands,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Rebalancer {
+            shards,
+            activity,
+            interval: Duration::from_secs(config.rebalance_interval_s.max(1)),
+            stats,
+            evictions: metrics::counter!("ws_source_evictions_total"),
+            subs_active: metrics::gauge!("ws_source_scheduled_subs_active"),
+        })
+    }
+
+    fn record(&mut self, batch: ActivityBatch) {
+        let n = self.shards.len();
+        for s in batch {
+            let shard = &mut self.shards[shard_for(&s.symbol, n)];
+            if shard.pinned.contains(&s.symbol) {
+                continue;
+            }
+            match s.trade_size {
+                Some(size) => shard.tracker.record_trade(&s.symbol, s.ts_ns, size),
+                None => shard.tracker.record_message(&s.symbol, s.ts_ns),
+            }
+        }
+    }
+
+    fn rebalance(&mut self) {
+        let now = now_ns();
+        let mut active = 0u64;
+        for (i, shard) in self.shards.iter_mut().enumerate() {
+            shard.scheduler.sync_from(&mut shard.tracker, now);
+            let capacity = shard.capacity.current.load(Ordering::Relaxed);
+            let alloc = shard.scheduler.rebalance(capacity, now);
+            active += alloc.active_count() as u64;
+            let evicted = alloc.evictions() as u64;
+            self.stats.evictions.fetch_add(evicted, Ordering::Relaxed);
+            self.evictions.increment(evicted);
+            if alloc.to_subscribe.is_empty() && alloc.to_unsubscribe.is_empty() {
+                continue;
+            }
+            debug!(
+                shard = i,
+                subscribe = alloc.to_subscribe.len(),
+                unsubscribe = alloc.to_unsubscribe.len(),
+                active = alloc.active_count(),
+                capacity,
+                "rebalanced option quote subscriptions"
+            );
+            let channel = |s: &String| ResourceType::OptionsQuotes.channel(s);
+            let cmd = WorkerCommand::Replace {
+                unsubscribe: alloc.to_unsubscribe.iter().map(channel).collect(),
+                subscribe: alloc.to_subscribe.iter().map(channel).collect(),
+            };
+            if let Some(tx) = &shard.commands
+                && tx.send(cmd).is_err()
+            {
+                warn!(
+                    shard = i,
+                    "options worker has stopped; rebalance not applied"
+                );
+            }
+            // Forget contracts whose activity has decayed to nothing (bounded memory).
+            shard.tracker.prune(now, 1e-6);
+        }
+        self.stats.subs_active.store(active, Ordering::Relaxed);
+        self.stats.rounds.fetch_add(1, Ordering::Relaxed);
+        self.subs_active.set(active as f64);
+    }
+
+    /// Runs until every activity sender is gone.
+    pub(crate) async fn run(mut self) {
+        info!(
+            shards = self.shards.len(),
+            interval_s = self.interval.as_secs(),
+            "option quote scheduler running"
+        );
+        // A first allocation soon after start, then every interval.
+        let first = tokio::time::Instant::now() + self.interval.min(Duration::from_secs(1));
+        let mut tick = tokio::time::interval_at(first, self.interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                batch = self.activity.recv() => match batch {
+                    Some(batch) => self.record(batch),
+                    None => return,
+                },
+                _ = tick.tick() => self.rebalance(),
+            }
+        }
+    }
+}

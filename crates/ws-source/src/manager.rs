@@ -28,7 +28,9 @@ pub trait ShardAware {
     }
 }
 
-/// The shard of `symbol` among `shard_count`: FNV-1a of its bytes, stable across runs.
+/// The shard of `symbol` among `shard_count`: FNV-1a of its bytes with a 64-bit finalizer
+/// (FNV alone leaves the low bits weak: symbols that differ in a digit would share a shard),
+/// stable across runs and platforms.
 ///
 /// ```
 /// use ws_source::manager::shard_for;
@@ -41,6 +43,12 @@ pub fn shard_for(symbol: &str, shard_count: usize) -> usize {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
+    // MurmurHash3's fmix64.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
     (h % shard_count.max(1) as u64) as usize
 }
 
@@ -361,10 +369,21 @@ fn receiver_stream<T: Send + 'static>(
 mod tests {
     use super::*;
 
+    const PINNED_AAPL_7: usize = 3;
+    const PINNED_SPY_4: usize = 3;
+    const PINNED_STAR_2: usize = 1;
+
     #[test]
     fn shard_hash_is_stable_and_spreads() {
-        // Fixed values: changing the hash would move every symbol to another socket.
-        assert_eq!(shard_for("AAPL", 7), shard_for("AAPL", 7));
+        // Pinned values: changing the hash would move every symbol to another socket.
+        assert_eq!(
+            [
+                shard_for("AAPL", 7),
+                shard_for("O:SPY251219C00650000", 4),
+                shard_for("*", 2)
+            ],
+            [PINNED_AAPL_7, PINNED_SPY_4, PINNED_STAR_2]
+        );
         let mut counts = [0usize; 4];
         for i in 0..4_000 {
             counts[shard_for(&format!("O:SPY2512{i:02}C{i:08}"), 4)] += 1;

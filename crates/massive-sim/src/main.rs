@@ -281,3 +281,44 @@ async fn run_command(sim: &massive_sim::SimHandle, line: &str) -> bool {
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_parses() {
+        let a = Args::try_parse_from([
+            "massive-sim",
+            "--port",
+            "0",
+            "--key",
+            "k1",
+            "--key",
+            "k2",
+            "--fault",
+            "close-after=5s",
+            "--fault",
+            "reject-auth",
+            "--scenario",
+            "bursty",
+            "--total-rate",
+            "1000000",
+            "--auth-timeout",
+            "200ms",
+        ])
+        .unwrap();
+        assert_eq!(a.keys, ["k1", "k2"]);
+        assert_eq!(
+            a.faults,
+            [Fault::CloseAfter(Duration::from_secs(5)), Fault::RejectAuth]
+        );
+        assert_eq!(a.auth_timeout, Duration::from_millis(200));
+        assert!(Args::try_parse_from(["massive-sim", "--fault", "explode"]).is_err());
+        assert_eq!(
+            target(Some("options")),
+            Ok(Target::Cluster(Cluster::Options))
+        );
+        assert_eq!(target(Some("7")), Ok(Target::Conn(7)));
+    }
+}

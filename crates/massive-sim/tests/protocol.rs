@@ -346,3 +346,23 @@ async fn sent_ground_truth_matches_what_the_client_received() {
     }
     assert!(got.iter().any(|(s, _)| top.contains(&format!("Q.{s}"))));
 }
+
+#[tokio::test]
+async fn frames_respect_events_per_frame() {
+    let mut cfg = SimConfig::for_tests().with_rates(Rates {
+        stock_quotes: 20_000.0,
+        ..Rates::zero()
+    });
+    cfg.events_per_frame = 7;
+    let sim = start(cfg).await;
+    let mut c = Client::authed(&sim, "stocks").await;
+    c.subscribe("Q.*").await;
+    c.status().await;
+    let mut full = 0;
+    for _ in 0..30 {
+        let f = c.frame().await;
+        assert!(f.len() <= 7, "{}", f.len());
+        full += usize::from(f.len() == 7);
+    }
+    assert!(full > 0);
+}

@@ -101,6 +101,12 @@ pub struct MarketConfig {
     /// Market tick: spot moves, bursts start/end, listings appear and per-contract intensities are
     /// recomputed once per tick. Default 1 s. Larger ticks make offline evaluation faster.
     pub tick: Duration,
+    /// A chain's intensities are recomputed at a tick only if its spot moved by more than this
+    /// (relative), a contract expired, it got new listings, or they are older than
+    /// `refresh_max_age`. Default 0.0005 (5 bp). 0 recomputes every tick.
+    pub refresh_spot_move: f64,
+    /// Maximum age of a chain's intensities (time to expiry keeps moving). Default 60 s.
+    pub refresh_max_age: Duration,
     /// Spot volatility per √hour (log-return standard deviation). Default 0.004.
     pub spot_vol_per_sqrt_hour: f64,
     /// Spot drift per hour (log-return); each underlying gets a random sign. Default 0.
@@ -136,6 +142,8 @@ impl Default for MarketConfig {
             chain_scale: 1.0,
             start_unix_ms: 1_748_871_000_000,
             tick: Duration::from_secs(1),
+            refresh_spot_move: 0.0005,
+            refresh_max_age: Duration::from_secs(60),
             spot_vol_per_sqrt_hour: 0.004,
             spot_drift_per_hour: 0.0,
             tte_decay: 1.0,

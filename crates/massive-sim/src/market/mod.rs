@@ -63,6 +63,16 @@ pub struct Burst {
 struct ChainTable {
     epoch: u64,
     built: bool,
+    /// Static per-contract data copied contiguously (rebuilt only when the chain grows).
+    static_len: usize,
+    ln_k: Vec<f64>,
+    liq: Vec<f64>,
+    /// (end index, expiry ms) of each run of contracts sharing an expiry.
+    groups: Vec<(usize, i64)>,
+    built_ln_spot: f64,
+    built_tick_ms: i64,
+    /// First expiry after `built_tick_ms` (a rebuild is due when it passes).
+    next_expiry_ms: i64,
     cum_q: Vec<f64>,
     cum_t: Vec<f64>,
 }
@@ -129,40 +139,76 @@ fn ensure_built(
     contracts: &[Contract],
     table: &mut ChainTable,
 ) {
-    if table.built && table.epoch == epoch {
-        return;
+    let ln_spot = und.spot.ln();
+    if table.built && table.static_len == und.chain.len() {
+        if table.epoch == epoch {
+            return;
+        }
+        let max_age = cfg.refresh_max_age.as_millis() as i64;
+        if (ln_spot - table.built_ln_spot).abs() <= cfg.refresh_spot_move
+            && tick_ms - table.built_tick_ms < max_age
+            && tick_ms < table.next_expiry_ms
+        {
+            table.epoch = epoch;
+            return;
+        }
+    }
+    if table.static_len != und.chain.len() {
+        table.ln_k.clear();
+        table.liq.clear();
+        table.groups.clear();
+        for (i, c) in und
+            .chain
+            .iter()
+            .filter_map(|&ci| contracts.get(ci as usize))
+            .enumerate()
+        {
+            if let Some(last) = table.groups.last_mut()
+                && last.1 == c.expiry_ms
+            {
+                last.0 = i + 1;
+            } else {
+                table.groups.push((i + 1, c.expiry_ms));
+            }
+            table.ln_k.push(f64::from(c.ln_strike));
+            table.liq.push(f64::from(c.liquidity));
+        }
+        table.static_len = und.chain.len();
     }
     table.cum_q.clear();
     table.cum_t.clear();
-    let ln_spot = und.spot.ln();
-    let mut last_expiry = i64::MIN;
-    let mut f = pricing::expiry_factors(0.0, und.iv, cfg.tte_decay);
     let (mut aq, mut at) = (0.0, 0.0);
-    for &ci in &und.chain {
-        let Some(c) = contracts.get(ci as usize) else {
-            continue;
-        };
-        if c.expiry_ms != last_expiry {
-            last_expiry = c.expiry_ms;
-            let days = (c.expiry_ms - tick_ms) as f64 / 86_400_000.0;
-            f = pricing::expiry_factors(days, und.iv, cfg.tte_decay);
+    let mut begin = 0;
+    for &(end, expiry_ms) in &table.groups {
+        let days = (expiry_ms - tick_ms) as f64 / 86_400_000.0;
+        let f = pricing::expiry_factors(days, und.iv, cfg.tte_decay);
+        let live = f.tte_q > 0.0;
+        for i in begin..end {
+            if live {
+                let (q, t) = pricing::weights(
+                    table.ln_k[i],
+                    ln_spot,
+                    table.liq[i],
+                    &f,
+                    cfg.moneyness_floor,
+                );
+                aq += q;
+                at += t;
+            }
+            table.cum_q.push(aq);
+            table.cum_t.push(at);
         }
-        let (q, t) = if f.tte_q > 0.0 {
-            pricing::weights(
-                f64::from(c.ln_strike),
-                ln_spot,
-                f64::from(c.liquidity),
-                &f,
-                cfg.moneyness_floor,
-            )
-        } else {
-            (0.0, 0.0)
-        };
-        aq += q;
-        at += t;
-        table.cum_q.push(aq);
-        table.cum_t.push(at);
+        begin = end;
     }
+    table.next_expiry_ms = table
+        .groups
+        .iter()
+        .map(|g| g.1)
+        .filter(|&e| e > tick_ms)
+        .min()
+        .unwrap_or(i64::MAX);
+    table.built_ln_spot = ln_spot;
+    table.built_tick_ms = tick_ms;
     table.epoch = epoch;
     table.built = true;
 }

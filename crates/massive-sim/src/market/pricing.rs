@@ -75,7 +75,12 @@ pub fn weights(
     floor: f64,
 ) -> (f64, f64) {
     let m = (ln_strike - ln_spot) * f.inv_width;
-    let g = (-0.5 * m * m).exp();
+    // Beyond 6 widths the Gaussian is below 2e-8: skip the exp (most of a chain is out there).
+    let g = if m.abs() > 6.0 {
+        0.0
+    } else {
+        (-0.5 * m * m).exp()
+    };
     let money = g + floor;
     let q = liquidity * money * f.tte_q;
     let t = liquidity * (g * g + floor * 0.5) * f.tte_t;

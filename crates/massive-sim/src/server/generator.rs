@@ -65,6 +65,8 @@ struct GenConn {
     frame: Vec<u8>,
     n: u32,
     records: Vec<(InstrumentId, u64)>,
+    /// Subscribed symbols not (yet) listed: resolved again when the market lists new contracts.
+    pending: Vec<Channel>,
     dead: bool,
 }
 
@@ -92,6 +94,10 @@ impl GenConn {
                 if market.is_option(id) == (self.cluster == Cluster::Options) {
                     bits.set(id.0, on);
                 }
+            } else if on {
+                self.pending.push(ch.clone());
+            } else {
+                self.pending.retain(|p| p != ch);
             }
         }
     }
@@ -174,6 +180,7 @@ pub(crate) fn run(shared: Arc<Shared>, rx: Receiver<GenCtl>) {
     let mut conns: Vec<GenConn> = Vec::new();
     let mut scratch: Vec<u8> = Vec::with_capacity(512);
     let mut last = Instant::now();
+    let mut listed = 0usize;
     while !shared.stop.load(Relaxed) {
         // Control messages: at most once per step, never per event.
         loop {
@@ -193,6 +200,13 @@ pub(crate) fn run(shared: Arc<Shared>, rx: Receiver<GenCtl>) {
             .filter(|c| !c.dead)
             .fold(Feeds::NONE, |f, c| Feeds(f.0 | c.feeds().0));
         let mut market = lock(&shared.market);
+        if market.instrument_count() != listed {
+            listed = market.instrument_count();
+            for c in conns.iter_mut().filter(|c| !c.pending.is_empty()) {
+                let pending = std::mem::take(&mut c.pending);
+                c.apply(&market, &pending, true);
+            }
+        }
         if dt > max_catch_up {
             // The process was suspended or starved: skip ahead instead of sending a huge burst.
             market.advance_with(dt - max_catch_up, Feeds::NONE, |_, _| {});
@@ -251,6 +265,7 @@ fn handle_ctl(shared: &Shared, conns: &mut Vec<GenConn>, msg: GenCtl) {
             },
             n: 0,
             records: Vec::new(),
+            pending: Vec::new(),
             dead: false,
         }),
         GenCtl::Subscribe { id, chans, on } => {

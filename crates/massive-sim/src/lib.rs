@@ -64,6 +64,8 @@
 //! }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod market;
 pub mod occ;
 pub mod rng;

@@ -246,3 +246,33 @@ async fn downtime_refuses_connections() {
     sim.shutdown().await;
     assert!(tokio_tungstenite::connect_async(&url).await.is_err());
 }
+
+#[tokio::test]
+async fn terminal_faults_reach_a_connection_blocked_on_a_client_that_does_not_read() {
+    let mut cfg = SimConfig::for_tests().with_rates(Rates {
+        stock_quotes: 60_000.0,
+        ..Rates::zero()
+    });
+    cfg.record_sent = false;
+    let sim = start(cfg).await;
+    let c = Client::authed(&sim, "stocks").await;
+    let mut c = c;
+    c.subscribe("Q.*").await;
+    // Do not read: wait until the server has a backlog for this connection.
+    let backlog = async {
+        loop {
+            if sim.connections().iter().any(|x| x.queued_bytes > 512 << 10) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let blocked = tokio::time::timeout(Duration::from_secs(20), backlog)
+        .await
+        .is_ok();
+    sim.inject(FaultAction::Reset, Target::All);
+    let gone = sim.wait_until(WAIT, |n| n.open == [0, 0]).await;
+    sim.set_rates(Rates::zero());
+    assert!(blocked && gone, "{:?}", sim.counters());
+    assert_eq!(sim.counters().fault_resets, 1);
+}

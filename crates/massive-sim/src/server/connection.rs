@@ -2,7 +2,7 @@
 //! ping/pong, and every fault action.
 
 use super::{CommandRecord, ConnEntry, Ctl, GenCtl, Outbound, Shared, lock};
-use crate::faults::{FaultAction, Malformed};
+use crate::faults::FaultAction;
 use crate::protocol::{
     Channel, ChannelKind, ClientCommand, Cluster, FORCE_DISCONNECT_MESSAGE,
     MAX_CONNECTIONS_MESSAGE, SLOW_CONSUMER_MESSAGE, split_params,
@@ -26,7 +26,10 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 type Ws = WebSocketStream<TcpStream>;
 
+/// How long a status sent on the way out (close paths) may wait for a client that does not read.
 const STATUS_SEND_TIMEOUT: Duration = Duration::from_millis(250);
+/// How long an acknowledgement or a ping answer may wait for a client that reads slowly.
+const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 const FAR: Duration = Duration::from_secs(86_400 * 365);
 
 /// Why the loop ended, for the log.
@@ -38,6 +41,14 @@ enum End {
     Closed(&'static str),
     Reset,
     ServerDown,
+}
+
+enum WriteOutcome {
+    Done,
+    Failed,
+    Kill,
+    Down,
+    Ctl(Ctl),
 }
 
 struct Conn {
@@ -167,16 +178,7 @@ impl Conn {
                 _ = down.changed() => return End::ServerDown,
                 ctl = ctl_rx.recv() => {
                     let Some(ctl) = ctl else { continue };
-                    let action = match ctl {
-                        Ctl::Evict => {
-                            shared.counters.evictions.fetch_add(1, Relaxed);
-                            tracing::info!(conn = self.id, "evicted: max_connections");
-                            self.close_with(&mut ws, "max_connections", MAX_CONNECTIONS_MESSAGE).await;
-                            return End::Closed("max_connections");
-                        }
-                        Ctl::Action(a) => a,
-                    };
-                    if let Some(end) = self.act(&mut ws, action).await {
+                    if let Some(end) = self.control(&mut ws, ctl).await {
                         return end;
                     }
                 }
@@ -207,7 +209,7 @@ impl Conn {
                         Some(Ok(Message::Ping(_))) => {
                             shared.counters.pings_received.fetch_add(1, Relaxed);
                             // tungstenite queued the pong; push it out now.
-                            let _ = ws.flush().await;
+                            let _ = timeout(SEND_TIMEOUT, ws.flush()).await;
                         }
                         Some(Ok(Message::Close(_))) => return End::ClientClosed,
                         Some(Ok(_)) => {}
@@ -215,16 +217,54 @@ impl Conn {
                 }
                 frame = out_rx.recv(), if !self.stalled => {
                     let Some(frame) = frame else { continue };
-                    let out = self.out.clone();
-                    tokio::select! {
-                        r = self.write_frames(&mut ws, frame, &mut out_rx) => {
-                            if !r { return End::ReadError; }
+                    // A write can block on a client that does not read. Meanwhile a slow-consumer
+                    // kill, a server restart or a terminal fault aborts it; other control messages
+                    // wait until the write is done.
+                    let mut deferred = Vec::new();
+                    let outcome = {
+                        let write = self.write_frames(&mut ws, frame, &mut out_rx);
+                        tokio::pin!(write);
+                        loop {
+                            tokio::select! {
+                                ok = &mut write => break if ok { WriteOutcome::Done } else { WriteOutcome::Failed },
+                                _ = self.out.kill.notified() => break WriteOutcome::Kill,
+                                _ = down.changed() => break WriteOutcome::Down,
+                                ctl = ctl_rx.recv() => match ctl {
+                                    Some(c) if c.is_terminal() => break WriteOutcome::Ctl(c),
+                                    Some(c) => deferred.push(c),
+                                    None => {}
+                                },
+                            }
                         }
-                        _ = out.kill.notified() => return self.slow_consumer(&mut ws).await,
-                        _ = down.changed() => return End::ServerDown,
+                    };
+                    match outcome {
+                        WriteOutcome::Done => {}
+                        WriteOutcome::Failed => return End::ReadError,
+                        WriteOutcome::Kill => return self.slow_consumer(&mut ws).await,
+                        WriteOutcome::Down => return End::ServerDown,
+                        WriteOutcome::Ctl(c) => deferred.insert(0, c),
+                    }
+                    for c in deferred {
+                        if let Some(end) = self.control(&mut ws, c).await {
+                            return end;
+                        }
                     }
                 }
             }
+        }
+    }
+
+    /// Handles one control message; `Some` when the connection must end.
+    async fn control(&mut self, ws: &mut Ws, ctl: Ctl) -> Option<End> {
+        match ctl {
+            Ctl::Evict => {
+                self.shared.counters.evictions.fetch_add(1, Relaxed);
+                tracing::info!(conn = self.id, "evicted: max_connections");
+                self.close_with(ws, "max_connections", MAX_CONNECTIONS_MESSAGE)
+                    .await;
+                Some(End::Closed("max_connections"))
+            }
+            Ctl::Action(a) => self.act(ws, a).await,
         }
     }
 
@@ -335,10 +375,7 @@ impl Conn {
             }
             FaultAction::Malformed(kind) => {
                 c.fault_malformed_frames.fetch_add(1, Relaxed);
-                let text = match kind {
-                    Malformed::InvalidJson | Malformed::BadEvent => kind.frame(),
-                };
-                if timeout(STATUS_SEND_TIMEOUT, ws.send(Message::text(text)))
+                if timeout(SEND_TIMEOUT, ws.send(Message::text(kind.frame())))
                     .await
                     .is_err()
                 {
@@ -349,15 +386,19 @@ impl Conn {
         }
     }
 
-    async fn send_frame(&self, ws: &mut Ws, frame: String) -> bool {
+    async fn send_frame_within(&self, ws: &mut Ws, frame: String, limit: Duration) -> bool {
         self.shared
             .counters
             .status_frames_sent
             .fetch_add(1, Relaxed);
         matches!(
-            timeout(STATUS_SEND_TIMEOUT, ws.send(Message::text(frame))).await,
+            timeout(limit, ws.send(Message::text(frame))).await,
             Ok(Ok(()))
         )
+    }
+
+    async fn send_frame(&self, ws: &mut Ws, frame: String) -> bool {
+        self.send_frame_within(ws, frame, SEND_TIMEOUT).await
     }
 
     async fn send_status(&self, ws: &mut Ws, status: &str, message: &str) -> bool {
@@ -367,7 +408,9 @@ impl Conn {
 
     /// Sends a status (if the client reads), then a close frame, then drops the socket.
     async fn close_with(&self, ws: &mut Ws, status: &str, message: &str) {
-        let _ = self.send_status(ws, status, message).await;
+        let _ = self
+            .send_frame_within(ws, wire::status_frame(status, message), STATUS_SEND_TIMEOUT)
+            .await;
         let _ = timeout(
             STATUS_SEND_TIMEOUT,
             ws.close(Some(CloseFrame {

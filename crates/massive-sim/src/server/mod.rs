@@ -86,6 +86,22 @@ pub(crate) enum Ctl {
     Action(FaultAction),
 }
 
+impl Ctl {
+    /// Whether handling it ends the connection.
+    fn is_terminal(&self) -> bool {
+        match self {
+            Ctl::Evict => true,
+            Ctl::Action(a) => matches!(
+                a,
+                FaultAction::Close
+                    | FaultAction::Reset
+                    | FaultAction::SlowConsumer
+                    | FaultAction::ForceDisconnect
+            ),
+        }
+    }
+}
+
 pub(crate) struct ConnEntry {
     cluster: Cluster,
     peer: SocketAddr,

@@ -16,6 +16,9 @@ pub struct SimConfig {
     pub bind: SocketAddr,
     /// Accepted API keys (each key is one "account": one connection per cluster per key).
     pub api_keys: Vec<String>,
+    /// Clusters the keys are entitled to. Subscribing on another cluster answers one
+    /// `{"status":"error","message":"not authorized"}` per channel. Default: both.
+    pub entitled: Vec<crate::protocol::Cluster>,
     /// Time a client has to authenticate before `auth_timeout`. Default 10 s.
     pub auth_timeout: Duration,
     /// The market (universe, scenario, offered load in `market.rates`).
@@ -48,6 +51,7 @@ impl Default for SimConfig {
         SimConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             api_keys: vec![DEMO_KEY.to_string()],
+            entitled: crate::protocol::Cluster::ALL.to_vec(),
             auth_timeout: Duration::from_secs(10),
             market: MarketConfig::default(),
             seed: 1,

@@ -22,7 +22,11 @@ macro_rules! counters {
             /// Currently open connections: `[stocks, options]`.
             pub open: [u64; 2],
             /// Maximum simultaneously open authenticated connections on one key ever seen:
-            /// `[stocks, options]`. A client that keeps one connection per cluster keeps this at 1.
+            /// `[stocks, options]`, counted when a connection authenticates (before the older one is
+            /// evicted). A client that opens a new socket only after the old one is closed keeps it
+            /// at 1. Note: a stalled connection does not read, so it does not notice its client
+            /// going away; it stays open on the server until evicted, and a reconnect after a stall
+            /// legitimately counts 2.
             pub max_concurrent_per_key: [u64; 2],
         }
 

@@ -15,6 +15,7 @@
 //! | per unsubscribed channel | `success` | `unsubscribed to: T.AAPL` |
 //! | `Q.*` on options | `error` | `wildcard subscriptions are not allowed for options quotes: Q.*` |
 //! | past the options-quote limit | `error` | `subscription limit exceeded: Q.O:SPY251219C00650000` |
+//! | per channel on a cluster the key is not entitled to | `error` | `not authorized` |
 //! | channel without `EV.` prefix | `error` | `invalid subscription: X` |
 //! | unparseable client message | `error` | `invalid message` |
 //! | unknown action | `error` | `unknown action: X` |

@@ -366,3 +366,20 @@ async fn frames_respect_events_per_frame() {
     }
     assert!(full > 0);
 }
+
+#[tokio::test]
+async fn unentitled_cluster_answers_not_authorized() {
+    let mut cfg = quiet();
+    cfg.entitled = vec![Cluster::Stocks];
+    let sim = start(cfg).await;
+    let mut c = Client::authed(&sim, "options").await;
+    c.subscribe("T.*,T.O:SPY251219C00650000").await;
+    assert_eq!(
+        c.statuses(2).await,
+        [
+            ("error".into(), "not authorized".into()),
+            ("error".into(), "not authorized".into())
+        ]
+    );
+    assert!(sim.connections()[0].subscriptions.is_empty());
+}

@@ -518,7 +518,13 @@ impl Conn {
         let limit = self.shared.cfg.options_quote_limit;
         let mut acks: Vec<(&'static str, String)> = Vec::new();
         let mut accepted = Vec::new();
+        let entitled = self.shared.cfg.entitled.contains(&self.cluster);
         for raw in split_params(params) {
+            if !entitled {
+                c.subscribe_errors.fetch_add(1, Relaxed);
+                acks.push(("error", "not authorized".to_string()));
+                continue;
+            }
             let Some(ch) = Channel::parse(raw) else {
                 c.subscribe_errors.fetch_add(1, Relaxed);
                 acks.push(("error", format!("invalid subscription: {raw}")));

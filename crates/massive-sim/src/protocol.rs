@@ -5,6 +5,9 @@
 //!
 //! | when | `status` | `message` |
 //! | --- | --- | --- |
+//! Paths: `/stocks`, `/options` (real time) and `/delayed/stocks`, `/delayed/options` (the same
+//! market with timestamps 15 minutes in the past).
+//!
 //! | on connect | `connected` | `Connected Successfully` |
 //! | good key | `auth_success` | `authenticated` |
 //! | bad key (then close) | `auth_failed` | `authentication failed` |
@@ -47,8 +50,19 @@ impl Cluster {
     /// Both clusters.
     pub const ALL: [Cluster; 2] = [Cluster::Stocks, Cluster::Options];
 
-    /// Cluster for a request path (`/stocks`, `/options`, also `/delayed/…` which serves the same data).
+    /// Cluster for a request path: `/stocks`, `/options`, or the same under `/delayed/`.
     pub fn from_path(path: &str) -> Option<Cluster> {
+        Self::parse_path(path).map(|(c, _)| c)
+    }
+
+    /// Cluster and whether the path is the delayed variant (`/delayed/stocks`: the same market with
+    /// every timestamp 15 minutes in the past, as the 15-minute delayed service sends it).
+    pub fn parse_path(path: &str) -> Option<(Cluster, bool)> {
+        let delayed = path.starts_with("/delayed/");
+        Self::parse_realtime(path).map(|c| (c, delayed))
+    }
+
+    fn parse_realtime(path: &str) -> Option<Cluster> {
         let p = path.trim_end_matches('/');
         let p = p.strip_prefix("/delayed").unwrap_or(p);
         match p {
@@ -164,5 +178,13 @@ mod tests {
         assert_eq!(Cluster::from_path("/options"), Some(Cluster::Options));
         assert_eq!(Cluster::from_path("/delayed/stocks"), Some(Cluster::Stocks));
         assert_eq!(Cluster::from_path("/crypto"), None);
+        assert_eq!(
+            Cluster::parse_path("/delayed/options"),
+            Some((Cluster::Options, true))
+        );
+        assert_eq!(
+            Cluster::parse_path("/options"),
+            Some((Cluster::Options, false))
+        );
     }
 }

@@ -383,3 +383,23 @@ async fn unentitled_cluster_answers_not_authorized() {
     );
     assert!(sim.connections()[0].subscriptions.is_empty());
 }
+
+#[tokio::test]
+async fn delayed_path_serves_the_same_market_15_minutes_late() {
+    let sim = start(SimConfig::for_tests().with_rates(Rates {
+        stock_trades: 2_000.0,
+        ..Rates::zero()
+    }))
+    .await;
+    let mut c = Client::authed(&sim, "delayed/stocks").await;
+    c.subscribe("T.*").await;
+    c.status().await;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let f = c.frame().await;
+    let t = f[0]["t"].as_i64().unwrap();
+    let lag = now_ms - t;
+    assert!((14 * 60_000..16 * 60_000).contains(&lag), "lag {lag} ms");
+}

@@ -103,7 +103,7 @@ pub(crate) async fn serve(
             return;
         }
     };
-    let Some(cluster) = Cluster::from_path(&path) else {
+    let Some((cluster, delayed)) = Cluster::parse_path(&path) else {
         return;
     };
     let id = shared.next_id.fetch_add(1, Relaxed);
@@ -130,9 +130,10 @@ pub(crate) async fn serve(
     shared.gen_send(GenCtl::Register {
         id,
         cluster,
+        delayed,
         out: out.clone(),
     });
-    tracing::info!(conn = id, %peer, %cluster, "connection opened");
+    tracing::info!(conn = id, %peer, %cluster, delayed, "connection opened");
     let mut conn = Conn {
         shared: shared.clone(),
         id,

@@ -54,9 +54,13 @@ impl Bits {
     }
 }
 
+/// How far in the past the delayed variant's timestamps are.
+const DELAY_MS: i64 = 15 * 60 * 1000;
+
 struct GenConn {
     id: u64,
     cluster: Cluster,
+    delayed: bool,
     out: Arc<Outbound>,
     all_trades: bool,
     all_quotes: bool,
@@ -179,6 +183,7 @@ pub(crate) fn run(shared: Arc<Shared>, rx: Receiver<GenCtl>) {
     let max_catch_up = Duration::from_millis(250);
     let mut conns: Vec<GenConn> = Vec::new();
     let mut scratch: Vec<u8> = Vec::with_capacity(512);
+    let mut scratch_delayed: Vec<u8> = Vec::with_capacity(512);
     let mut last = Instant::now();
     let mut listed = 0usize;
     while !shared.stop.load(Relaxed) {
@@ -218,20 +223,37 @@ pub(crate) fn run(shared: Arc<Shared>, rx: Receiver<GenCtl>) {
             } else {
                 Cluster::Stocks
             };
+            // Each event is encoded at most once per variant (real time, delayed).
             let mut encoded = false;
+            let mut encoded_delayed = false;
             for c in conns.iter_mut() {
                 if c.cluster != cluster || c.dead || !c.wants(ev) {
                     continue;
                 }
-                if !encoded {
-                    scratch.clear();
-                    wire::write_event(&mut scratch, ev, sym);
-                    encoded = true;
-                }
+                let bytes = if c.delayed {
+                    if !encoded_delayed {
+                        let mut late = *ev;
+                        late.ts_ms -= DELAY_MS;
+                        if late.trf_id != 0 {
+                            late.trf_ts_ms -= DELAY_MS;
+                        }
+                        scratch_delayed.clear();
+                        wire::write_event(&mut scratch_delayed, &late, sym);
+                        encoded_delayed = true;
+                    }
+                    &scratch_delayed
+                } else {
+                    if !encoded {
+                        scratch.clear();
+                        wire::write_event(&mut scratch, ev, sym);
+                        encoded = true;
+                    }
+                    &scratch
+                };
                 if c.n > 0 {
                     c.frame.push(b',');
                 }
-                c.frame.extend_from_slice(&scratch);
+                c.frame.extend_from_slice(bytes);
                 c.n += 1;
                 if record {
                     c.records.push((ev.instrument, ev.seq));
@@ -250,9 +272,15 @@ pub(crate) fn run(shared: Arc<Shared>, rx: Receiver<GenCtl>) {
 
 fn handle_ctl(shared: &Shared, conns: &mut Vec<GenConn>, msg: GenCtl) {
     match msg {
-        GenCtl::Register { id, cluster, out } => conns.push(GenConn {
+        GenCtl::Register {
             id,
             cluster,
+            delayed,
+            out,
+        } => conns.push(GenConn {
+            id,
+            cluster,
+            delayed,
             out,
             all_trades: false,
             all_quotes: false,

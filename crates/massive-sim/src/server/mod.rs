@@ -69,6 +69,7 @@ pub(crate) enum GenCtl {
     Register {
         id: u64,
         cluster: Cluster,
+        delayed: bool,
         out: Arc<Outbound>,
     },
     Subscribe {

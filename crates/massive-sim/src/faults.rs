@@ -116,10 +116,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, ParseFaultError> {
         "h" => v * 3600.0,
         _ => return Err(ParseFaultError(format!("bad duration unit: {s}"))),
     };
-    if !secs.is_finite() || secs < 0.0 {
+    // At most ~10 years: anything longer means "never" and must not overflow an Instant.
+    if !secs.is_finite() || !(0.0..=3.2e8).contains(&secs) {
         return Err(ParseFaultError(format!("bad duration: {s}")));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).map_err(|_| ParseFaultError(format!("bad duration: {s}")))
 }
 
 impl FromStr for Fault {
@@ -189,6 +190,8 @@ mod tests {
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("1e30s").is_err());
+        assert!(parse_duration("NaN").is_err());
         assert_eq!("slow".parse::<FaultAction>(), Ok(FaultAction::SlowConsumer));
     }
 }

@@ -160,11 +160,12 @@ impl Conn {
     ) -> End {
         let shared = self.shared.clone();
         let start = Instant::now();
-        let auth_deadline = start + shared.cfg.auth_timeout;
+        let after = |d: Duration| start.checked_add(d).unwrap_or(start + FAR);
+        let auth_deadline = after(shared.cfg.auth_timeout);
         let mut timed: Vec<(Instant, FaultAction)> = shared
             .take_timed_faults()
             .into_iter()
-            .map(|(d, a)| (start + d, a))
+            .map(|(d, a)| (after(d), a))
             .collect();
         timed.sort_by_key(|t| std::cmp::Reverse(t.0));
         if !self

@@ -151,6 +151,11 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let contracts = sim.with_market(|m| m.contracts().len());
+    // One plain line on stdout so scripts can find the port (logs go to stderr).
+    println!(
+        "massive-sim listening on ws://{} (paths /stocks, /options)",
+        sim.addr()
+    );
     tracing::info!(
         url_stocks = %sim.url("stocks"),
         url_options = %sim.url("options"),

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::backoff::BackoffConfig;
+use crate::backpressure::BackpressureConfig;
 use crate::model::{Cluster, ResourceType};
 use crate::scheduler::SchedulerConfig;
 use crate::secret::ApiKey;
@@ -56,6 +57,8 @@ pub struct WsConfig {
     pub backoff: BackoffConfig,
     /// Subscription scheduler (option quotes).
     pub scheduler: SchedulerConfig,
+    /// Staleness limit and load shedding.
+    pub backpressure: BackpressureConfig,
 }
 
 impl Default for WsConfig {
@@ -68,6 +71,7 @@ impl Default for WsConfig {
             connection: ConnectionConfig::default(),
             backoff: BackoffConfig::default(),
             scheduler: SchedulerConfig::default(),
+            backpressure: BackpressureConfig::default(),
         }
     }
 }
@@ -403,6 +407,24 @@ impl WsConfig {
         }
         if !(0.0..=0.5).contains(&b.jitter) {
             return Err(invalid("backoff.jitter", "must be within [0, 0.5]"));
+        }
+        let bp = &self.backpressure;
+        for (field, v) in [
+            ("backpressure.max_staleness_ms", bp.max_staleness_ms),
+            ("backpressure.check_interval_ms", bp.check_interval_ms),
+        ] {
+            if v == 0 {
+                return Err(invalid(field, "must be greater than 0"));
+            }
+        }
+        for (field, v) in [
+            ("backpressure.queue_high_ratio", bp.queue_high_ratio),
+            ("backpressure.shed_fraction", bp.shed_fraction),
+            ("backpressure.restore_step", bp.restore_step),
+        ] {
+            if !(v > 0.0 && v <= 1.0) {
+                return Err(invalid(field, "must be within (0, 1]"));
+            }
         }
         self.scheduler
             .validate()

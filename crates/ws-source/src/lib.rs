@@ -21,6 +21,7 @@
 //! - [`timestamp`]: exact millisecond → nanosecond conversion with plausibility checks.
 
 pub mod backoff;
+pub mod backpressure;
 pub mod config;
 pub mod connection;
 pub mod error;

@@ -13,12 +13,15 @@ use futures_util::stream;
 use tokio::sync::{broadcast, mpsc};
 use tracing::{error, warn};
 
+use crate::backpressure::{ShedSet, ShedView};
 use crate::config::{ConfigError, WsConfig};
 use crate::model::{Cluster, DataBatch, ResourceType, TradeOrNbbo};
 use crate::rebalance::{RebalanceStats, Rebalancer, ShardCapacity, ShardSetup};
 use crate::scheduler::SubscriptionScheduler;
 use crate::stats::{ConnectionEvent, WorkerStats};
+use crate::timestamp::now_ns;
 use crate::worker::{Runner, WorkerCommand, WorkerIo, WsWorker};
+use std::sync::atomic::Ordering;
 
 /// Types that spread their work over several connections.
 pub trait ShardAware {
@@ -84,6 +87,8 @@ pub struct ConnectionManager {
     /// Scheduled option-quote capacity per shard (empty when option quotes are not scheduled).
     capacities: Vec<Arc<ShardCapacity>>,
     rebalance_stats: Arc<RebalanceStats>,
+    /// Option contracts being shed under backpressure.
+    shed: Arc<ShedSet>,
 }
 
 impl std::fmt::Debug for ConnectionManager {
@@ -111,6 +116,7 @@ impl ConnectionManager {
                 config_error: Some(e.to_string()),
                 capacities: Vec::new(),
                 rebalance_stats: Arc::default(),
+                shed: Arc::default(),
             },
         }
     }
@@ -195,6 +201,7 @@ impl ConnectionManager {
             config_error: None,
             capacities,
             rebalance_stats: Arc::default(),
+            shed: Arc::default(),
         })
     }
 
@@ -296,6 +303,9 @@ impl ConnectionManager {
                     commands: self
                         .slot_of(ResourceType::OptionsQuotes, shard)
                         .map(|s| s.commands.clone()),
+                    worker_stats: self
+                        .slot_of(ResourceType::OptionsQuotes, shard)
+                        .map(|s| Arc::clone(&s.stats)),
                     pinned: self
                         .config
                         .feeds
@@ -308,11 +318,12 @@ impl ConnectionManager {
                 })
                 .collect();
             match Rebalancer::new(
-                &self.config.scheduler,
+                &self.config,
                 &self.scheduler,
                 shards,
                 activity_rx,
                 Arc::clone(&self.rebalance_stats),
+                Arc::clone(&self.shed),
             ) {
                 Some(rebalancer) => {
                     tokio::spawn(rebalancer.run());
@@ -336,6 +347,7 @@ impl ConnectionManager {
                 activity: (scheduled && worker.cluster() == Cluster::Options)
                     .then(|| activity_tx.clone()),
                 activity_dropped: Arc::clone(&self.rebalance_stats.activity_dropped_counter),
+                shed: Arc::clone(&self.shed),
             };
             let runner = Runner::new(worker.clone(), io);
             let (cluster, shard) = (worker.cluster(), worker.shard_id);
@@ -344,7 +356,13 @@ impl ConnectionManager {
                     error!(%cluster, shard, error = %e, "worker stopped with a fatal error");
                 }
             });
-            streams.push(receiver_stream(rx));
+            streams.push(consumer_stream(ConsumerSide::new(
+                rx,
+                worker,
+                Arc::clone(&slot.stats),
+                Arc::clone(&self.shed),
+                self.config.backpressure.max_staleness_ms,
+            )));
         }
         drop(activity_tx);
         Box::pin(stream::select_all(streams))
@@ -357,11 +375,131 @@ impl ShardAware for ConnectionManager {
     }
 }
 
-fn receiver_stream<T: Send + 'static>(
-    rx: mpsc::Receiver<T>,
-) -> Pin<Box<dyn Stream<Item = T> + Send>> {
-    Box::pin(stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
+/// The consumer's end of one worker's queue: accounts for what the consumer takes, measures
+/// staleness, and drops (and counts) queued rows of instruments shed since they were queued.
+struct ConsumerSide {
+    rx: mpsc::Receiver<DataBatch<TradeOrNbbo>>,
+    stats: Arc<WorkerStats>,
+    shed: Arc<ShedSet>,
+    view: ShedView,
+    delivered: metrics::Counter,
+    dropped_shed: metrics::Counter,
+    dropped_stale: metrics::Counter,
+    max_staleness_ns: i64,
+    queue_depth: metrics::Gauge,
+    batch_staleness: metrics::Histogram,
+    event_staleness: metrics::Histogram,
+}
+
+impl ConsumerSide {
+    fn new(
+        rx: mpsc::Receiver<DataBatch<TradeOrNbbo>>,
+        worker: &WsWorker,
+        stats: Arc<WorkerStats>,
+        shed: Arc<ShedSet>,
+        max_staleness_ms: u64,
+    ) -> ConsumerSide {
+        let cluster = worker.cluster().path().to_string();
+        let shard = worker.shard_id.to_string();
+        let labels = [("cluster", cluster.clone()), ("shard", shard.clone())];
+        ConsumerSide {
+            rx,
+            stats,
+            shed,
+            view: ShedView::default(),
+            delivered: metrics::counter!("ws_source_events_delivered_total", &labels),
+            dropped_shed: metrics::counter!(
+                "ws_source_events_dropped_total",
+                &[
+                    ("cluster", cluster.clone()),
+                    ("shard", shard.clone()),
+                    ("reason", "shed".to_string())
+                ]
+            ),
+            dropped_stale: metrics::counter!(
+                "ws_source_events_dropped_total",
+                &[
+                    ("cluster", cluster.clone()),
+                    ("shard", shard.clone()),
+                    ("reason", "stale".to_string())
+                ]
+            ),
+            max_staleness_ns: max_staleness_ms as i64 * 1_000_000,
+            queue_depth: metrics::gauge!("ws_source_queue_depth", &labels),
+            batch_staleness: metrics::histogram!(
+                "ws_source_staleness_seconds",
+                &[
+                    ("cluster", cluster.clone()),
+                    ("shard", shard.clone()),
+                    ("kind", "batch".to_string())
+                ]
+            ),
+            event_staleness: metrics::histogram!(
+                "ws_source_staleness_seconds",
+                &[
+                    ("cluster", cluster),
+                    ("shard", shard),
+                    ("kind", "event".to_string())
+                ]
+            ),
+        }
+    }
+
+    fn take(&mut self, mut batch: DataBatch<TradeOrNbbo>) -> DataBatch<TradeOrNbbo> {
+        let now = now_ns();
+        let depth = self
+            .stats
+            .queue_depth
+            .fetch_sub(1, Ordering::Relaxed)
+            .saturating_sub(1);
+        self.queue_depth.set(depth as f64);
+        self.stats.last_take_ns.store(now, Ordering::Relaxed);
+        let staleness = now - batch.meta.received_at_ns;
+        self.stats
+            .consumer_staleness_ns
+            .store(staleness, Ordering::Relaxed);
+        if batch.meta.resource_type == ResourceType::OptionsQuotes
+            && !batch.rows.is_empty()
+            && staleness > self.max_staleness_ns
+        {
+            let n = batch.rows.len() as u64;
+            batch.rows.clear();
+            batch.meta.dropped_since_last += n;
+            WorkerStats::add(&self.stats.dropped_stale, n);
+            self.dropped_stale.increment(n);
+        }
+        if batch.meta.resource_type == ResourceType::OptionsQuotes && !batch.rows.is_empty() {
+            let shed = self.view.current(&self.shed);
+            if !shed.is_empty() {
+                let before = batch.rows.len();
+                batch.rows.retain(|r| !shed.contains(r.symbol()));
+                let dropped = (before - batch.rows.len()) as u64;
+                batch.meta.dropped_since_last += dropped;
+                WorkerStats::add(&self.stats.dropped_shed, dropped);
+                self.dropped_shed.increment(dropped);
+            }
+        }
+        if !batch.rows.is_empty() {
+            self.batch_staleness.record(staleness as f64 / 1e9);
+            // The oldest event of the batch: SIP time to now.
+            if let Some(oldest) = batch.rows.iter().map(TradeOrNbbo::sip_ts_ns).min() {
+                self.event_staleness.record((now - oldest) as f64 / 1e9);
+            }
+            let n = batch.rows.len() as u64;
+            WorkerStats::add(&self.stats.delivered, n);
+            self.delivered.increment(n);
+        }
+        batch
+    }
+}
+
+fn consumer_stream(
+    side: ConsumerSide,
+) -> Pin<Box<dyn Stream<Item = DataBatch<TradeOrNbbo>> + Send>> {
+    Box::pin(stream::unfold(side, |mut side| async move {
+        let batch = side.rx.recv().await?;
+        let batch = side.take(batch);
+        Some((batch, side))
     }))
 }
 

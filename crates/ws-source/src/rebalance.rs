@@ -19,9 +19,12 @@ use metrics::{Counter, Gauge};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
+use crate::backpressure::{Decision, Governor, ShedSet};
+use crate::config::WsConfig;
 use crate::manager::shard_for;
 use crate::model::{ResourceType, Symbol};
-use crate::scheduler::{ActivityTracker, SchedulerConfig, SubscriptionScheduler};
+use crate::scheduler::{ActivityTracker, SubscriptionScheduler};
+use crate::stats::WorkerStats;
 use crate::timestamp::now_ns;
 use crate::worker::WorkerCommand;
 
@@ -57,11 +60,17 @@ pub struct RebalanceStats {
     pub subs_active: AtomicU64,
     /// Scheduled subscriptions evicted (unsubscribed because something else won the slot).
     pub evictions: AtomicU64,
+    /// Times backpressure cut the capacity.
+    pub sheds: AtomicU64,
+    /// The scheduled capacity now (sum over shards).
+    pub capacity: AtomicU64,
     /// Activity batches dropped because the channel was full (scheduling input only, not data).
     pub activity_dropped_counter: Arc<AtomicU64>,
 }
 
 struct Shard {
+    governor: Governor,
+    worker_stats: Option<Arc<WorkerStats>>,
     /// Statically configured contracts: always subscribed, never scheduled.
     pinned: std::collections::HashSet<Symbol>,
     tracker: ActivityTracker<Symbol>,
@@ -73,6 +82,8 @@ struct Shard {
 /// What the rebalancer needs to know about one shard.
 pub(crate) struct ShardSetup {
     pub capacity: Arc<ShardCapacity>,
+    /// The counters of the worker carrying this shard's option quotes (queue depth, staleness).
+    pub worker_stats: Option<Arc<WorkerStats>>,
     pub commands: Option<mpsc::UnboundedSender<WorkerCommand>>,
     pub pinned: std::collections::HashSet<Symbol>,
 }
@@ -83,27 +94,37 @@ pub(crate) struct Rebalancer {
     activity: mpsc::Receiver<ActivityBatch>,
     interval: Duration,
     stats: Arc<RebalanceStats>,
+    shed: Arc<ShedSet>,
+    check_every: Duration,
+    queue_capacity: usize,
+    sheds: Counter,
+    capacity_gauge: Gauge,
     evictions: Counter,
     subs_active: Gauge,
 }
 
 impl Rebalancer {
     pub(crate) fn new(
-        config: &SchedulerConfig,
+        ws: &WsConfig,
         prototype: &SubscriptionScheduler,
         shards: Vec<ShardSetup>,
         activity: mpsc::Receiver<ActivityBatch>,
         stats: Arc<RebalanceStats>,
+        shed: Arc<ShedSet>,
     ) -> Option<Rebalancer> {
+        let config = &ws.scheduler;
         let shards = shards
             .into_iter()
             .map(|setup| {
                 let ShardSetup {
                     capacity,
+                    worker_stats,
                     commands,
                     pinned,
                 } = setup;
                 Some(Shard {
+                    governor: Governor::new(ws.backpressure.clone(), capacity.max),
+                    worker_stats,
                     pinned,
                     tracker: ActivityTracker::from_config(config).ok()?,
                     scheduler: prototype.clone(),
@@ -117,6 +138,11 @@ impl Rebalancer {
             activity,
             interval: Duration::from_secs(config.rebalance_interval_s.max(1)),
             stats,
+            shed,
+            check_every: Duration::from_millis(ws.backpressure.check_interval_ms.max(1)),
+            queue_capacity: ws.connection.queue_capacity.max(1),
+            sheds: metrics::counter!("ws_source_shed_events_total"),
+            capacity_gauge: metrics::gauge!("ws_source_scheduled_capacity"),
             evictions: metrics::counter!("ws_source_evictions_total"),
             subs_active: metrics::gauge!("ws_source_scheduled_subs_active"),
         })
@@ -150,6 +176,13 @@ impl Rebalancer {
             if alloc.to_subscribe.is_empty() && alloc.to_unsubscribe.is_empty() {
                 continue;
             }
+            // Contracts subscribed again are no longer shed.
+            let back: Vec<Symbol> = alloc
+                .to_subscribe
+                .iter()
+                .filter_map(|s| Symbol::new(s).ok())
+                .collect();
+            self.shed.update([], &back);
             debug!(
                 shard = i,
                 subscribe = alloc.to_subscribe.len(),
@@ -179,6 +212,66 @@ impl Rebalancer {
         self.subs_active.set(active as f64);
     }
 
+    /// Looks at each shard's queue and staleness; sheds or restores capacity.
+    fn govern(&mut self) {
+        let now = now_ns();
+        let total: usize = self.shards.iter().map(|s| s.governor.capacity()).sum();
+        self.stats.capacity.store(total as u64, Ordering::Relaxed);
+        for (i, shard) in self.shards.iter_mut().enumerate() {
+            let Some(stats) = &shard.worker_stats else {
+                continue;
+            };
+            let depth = stats.queue_depth.load(Ordering::Relaxed);
+            let ratio = depth as f64 / self.queue_capacity as f64;
+            let mut staleness = stats.consumer_staleness_ns.load(Ordering::Relaxed);
+            if depth > 0 {
+                // A consumer that stopped taking batches is as stale as its wait.
+                let last_take = stats.last_take_ns.load(Ordering::Relaxed);
+                if last_take > 0 {
+                    staleness = staleness.max(now - last_take);
+                }
+            }
+            match shard.governor.observe(ratio, staleness, now) {
+                Decision::Hold => {}
+                Decision::Shed(capacity) => {
+                    shard.capacity.current.store(capacity, Ordering::Relaxed);
+                    let shed = shard.scheduler.shed_to(capacity);
+                    warn!(
+                        shard = i,
+                        queue_depth = depth,
+                        staleness_ms = staleness / 1_000_000,
+                        capacity,
+                        shed = shed.len(),
+                        "consumer falling behind: shedding the lowest-priority option quotes"
+                    );
+                    self.sheds.increment(1);
+                    self.stats.sheds.fetch_add(1, Ordering::Relaxed);
+                    self.capacity_gauge.set(capacity as f64);
+                    if shed.is_empty() {
+                        continue;
+                    }
+                    self.shed
+                        .update(shed.iter().filter_map(|s| Symbol::new(s).ok()), &[]);
+                    let channels = shed
+                        .iter()
+                        .map(|s| ResourceType::OptionsQuotes.channel(s))
+                        .collect();
+                    if let Some(tx) = &shard.commands {
+                        let _ = tx.send(WorkerCommand::Unsubscribe(channels));
+                    }
+                }
+                Decision::Restore(capacity) => {
+                    info!(
+                        shard = i,
+                        capacity, "consumer healthy: restoring option-quote capacity"
+                    );
+                    shard.capacity.current.store(capacity, Ordering::Relaxed);
+                    self.capacity_gauge.set(capacity as f64);
+                }
+            }
+        }
+    }
+
     /// Runs until every activity sender is gone.
     pub(crate) async fn run(mut self) {
         info!(
@@ -190,6 +283,8 @@ impl Rebalancer {
         let first = tokio::time::Instant::now() + self.interval.min(Duration::from_secs(1));
         let mut tick = tokio::time::interval_at(first, self.interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut check = tokio::time::interval(self.check_every);
+        check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 batch = self.activity.recv() => match batch {
@@ -197,6 +292,7 @@ impl Rebalancer {
                     None => return,
                 },
                 _ = tick.tick() => self.rebalance(),
+                _ = check.tick() => self.govern(),
             }
         }
     }

@@ -22,10 +22,23 @@ pub struct WorkerStats {
     pub frames: AtomicU64,
     /// Rows parsed.
     pub events: AtomicU64,
-    /// Rows handed to the consumer queue.
+    /// Rows put into the consumer queue.
+    pub enqueued: AtomicU64,
+    /// Rows handed to the consumer (taken from the queue).
     pub delivered: AtomicU64,
     /// Rows dropped because the consumer queue was full.
     pub dropped_queue_full: AtomicU64,
+    /// Rows of shed instruments dropped (in the read loop or still queued).
+    pub dropped_shed: AtomicU64,
+    /// Option quotes dropped because they were older than the staleness limit when the
+    /// consumer reached them.
+    pub dropped_stale: AtomicU64,
+    /// Batches in the consumer queue now.
+    pub queue_depth: AtomicU64,
+    /// Staleness of the last batch the consumer took (received → taken), ns.
+    pub consumer_staleness_ns: AtomicI64,
+    /// When the consumer last took a batch, Unix ns.
+    pub last_take_ns: AtomicI64,
     /// Frames rejected by the parser (each logged with its context).
     pub parse_errors: AtomicU64,
     /// Heartbeat (empty) batches sent.

@@ -22,6 +22,7 @@ use tracing::{debug, error, info, warn};
 use url::Url;
 
 use crate::backoff::{Backoff, BackoffConfig};
+use crate::backpressure::{ShedSet, ShedView};
 use crate::config::ConnectionConfig;
 use crate::connection::{WebSocketStream, connect_and_subscribe, send_channels};
 use crate::error::WsError;
@@ -113,6 +114,8 @@ pub(crate) struct WorkerIo {
     /// Where option activity goes, when option quotes are scheduled.
     pub activity: Option<mpsc::Sender<ActivityBatch>>,
     pub activity_dropped: Arc<std::sync::atomic::AtomicU64>,
+    /// Instruments being shed: their rows are dropped and counted.
+    pub shed: Arc<ShedSet>,
 }
 
 /// Why a phase of the worker ended.
@@ -123,11 +126,11 @@ enum End {
     Failed(WsError),
 }
 
-struct WorkerMetrics {
+pub(crate) struct WorkerMetrics {
     reconnects: Counter,
+    dropped_shed: Counter,
     frames: Counter,
     events: Counter,
-    delivered: Counter,
     dropped_queue_full: Counter,
     parse_errors: Counter,
     max_connections: Counter,
@@ -137,7 +140,7 @@ struct WorkerMetrics {
 }
 
 impl WorkerMetrics {
-    fn new(cluster: Cluster, shard: usize) -> WorkerMetrics {
+    pub(crate) fn new(cluster: Cluster, shard: usize) -> WorkerMetrics {
         let labels = [
             ("cluster", cluster.path().to_string()),
             ("shard", shard.to_string()),
@@ -146,7 +149,6 @@ impl WorkerMetrics {
             reconnects: metrics::counter!("ws_source_reconnects_total", &labels),
             frames: metrics::counter!("ws_source_frames_total", &labels),
             events: metrics::counter!("ws_source_events_received_total", &labels),
-            delivered: metrics::counter!("ws_source_events_delivered_total", &labels),
             dropped_queue_full: metrics::counter!(
                 "ws_source_events_dropped_total",
                 &[
@@ -155,6 +157,15 @@ impl WorkerMetrics {
                     ("reason", "queue_full".to_string()),
                 ]
             ),
+            dropped_shed: metrics::counter!(
+                "ws_source_events_dropped_total",
+                &[
+                    ("cluster", cluster.path().to_string()),
+                    ("shard", shard.to_string()),
+                    ("reason", "shed".to_string()),
+                ]
+            ),
+
             parse_errors: metrics::counter!("ws_source_parse_errors_total", &labels),
             max_connections: metrics::counter!("ws_source_max_connections_total", &labels),
             disconnects: metrics::counter!("ws_source_disconnects_total", &labels),
@@ -180,6 +191,7 @@ pub(crate) struct Runner {
     feeds: [FeedState; 4],
     metrics: WorkerMetrics,
     consumer_gone: bool,
+    shed_view: ShedView,
 }
 
 impl Runner {
@@ -196,6 +208,7 @@ impl Runner {
             feeds: [FeedState::default(); 4],
             metrics,
             consumer_gone: false,
+            shed_view: ShedView::default(),
         }
     }
 
@@ -585,6 +598,22 @@ impl Runner {
     fn deliver(&mut self, mut batch: DataBatch<TradeOrNbbo>) {
         let rt = batch.meta.resource_type;
         self.watermark = self.watermark.max(batch.meta.watermark_ts_ns);
+        if rt == ResourceType::OptionsQuotes {
+            let shed = self.shed_view.current(&self.io.shed);
+            if !shed.is_empty() {
+                let before = batch.rows.len();
+                batch.rows.retain(|r| !shed.contains(r.symbol()));
+                let dropped = (before - batch.rows.len()) as u64;
+                if dropped > 0 {
+                    self.feeds[rt as usize].dropped_pending += dropped;
+                    WorkerStats::add(&self.io.stats.dropped_shed, dropped);
+                    self.metrics.dropped_shed.increment(dropped);
+                }
+                if batch.rows.is_empty() {
+                    return; // the count rides on the next batch of this feed
+                }
+            }
+        }
         batch.meta = self.meta(rt, ConnectionState::Connected, batch.meta.received_at_ns);
         self.io
             .stats
@@ -596,8 +625,8 @@ impl Runner {
                 let feed = &mut self.feeds[rt as usize];
                 feed.batch_seq += 1;
                 feed.dropped_pending = 0;
-                WorkerStats::add(&self.io.stats.delivered, n);
-                self.metrics.delivered.increment(n);
+                WorkerStats::add(&self.io.stats.enqueued, n);
+                WorkerStats::add(&self.io.stats.queue_depth, 1);
             }
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.feeds[rt as usize].dropped_pending += n;
@@ -626,6 +655,7 @@ impl Runner {
                     feed.batch_seq += 1;
                     feed.dropped_pending = 0;
                     WorkerStats::add(&self.io.stats.heartbeats, 1);
+                    WorkerStats::add(&self.io.stats.queue_depth, 1);
                 }
                 Err(mpsc::error::TrySendError::Full(_)) => {}
                 Err(mpsc::error::TrySendError::Closed(_)) => self.consumer_gone = true,

@@ -403,3 +403,54 @@ async fn delayed_path_serves_the_same_market_15_minutes_late() {
     let lag = now_ms - t;
     assert!((14 * 60_000..16 * 60_000).contains(&lag), "lag {lag} ms");
 }
+
+#[tokio::test]
+async fn subscriptions_to_contracts_listed_later_start_flowing_once_listed() {
+    use massive_sim::{Feeds, Market, MarketConfig};
+    let mut cfg = SimConfig::for_tests().with_rates(Rates {
+        option_quotes: 20_000.0,
+        ..Rates::zero()
+    });
+    cfg.fixed_clock = true;
+    cfg.market = MarketConfig {
+        listing_interval: Some(Duration::from_secs(2)),
+        burst_rate_per_s: 0.0,
+        rates: cfg.market.rates,
+        ..MarketConfig::small()
+    };
+    // The market is deterministic: a twin tells which contracts the server will list.
+    let mut twin = Market::new(cfg.market.clone(), cfg.seed);
+    let before = twin.contracts().len();
+    twin.advance_feeds(Duration::from_millis(2100), Feeds::NONE);
+    let n_stocks = twin.n_stocks() as u32;
+    let newest = (before..twin.contracts().len())
+        .map(|i| massive_sim::InstrumentId(n_stocks + i as u32))
+        .max_by(|a, b| {
+            let (x, y) = (twin.intensity_of(*a).quotes, twin.intensity_of(*b).quotes);
+            x.total_cmp(&y)
+        })
+        .unwrap();
+    let symbol = twin.symbol(newest).to_string();
+
+    let sim = start(cfg).await;
+    let mut c = Client::authed(&sim, "options").await;
+    let listed_at_subscribe = sim.with_market(|m| m.lookup(&symbol).is_some());
+    c.subscribe(&format!("Q.{symbol}")).await;
+    assert_eq!(c.status().await.0, "success");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    'outer: loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no quote for {symbol}"
+        );
+        for e in c.frame().await {
+            if e["sym"] == symbol.as_str() {
+                break 'outer;
+            }
+        }
+    }
+    if listed_at_subscribe {
+        // Only on a badly overloaded machine: the pending path was not exercised this time.
+        eprintln!("warning: {symbol} was already listed when subscribed");
+    }
+}

@@ -59,9 +59,21 @@ pub struct Burst {
     raw_share: f64,
 }
 
+/// The state a chain's intensities are computed from. Refreshed eagerly at ticks (cheap checks, no
+/// rebuild), so tables are a pure function of the tick-time state whenever they are built: oracle
+/// calls cannot change the market's course.
+#[derive(Debug, Clone, Default)]
+struct ChainRef {
+    version: u64,
+    ln_spot: f64,
+    tick_ms: i64,
+    next_expiry_ms: i64,
+    chain_len: usize,
+}
+
 #[derive(Debug, Clone, Default)]
 struct ChainTable {
-    epoch: u64,
+    version: u64,
     built: bool,
     /// Static per-contract data copied contiguously (rebuilt only when the chain grows).
     static_len: usize,
@@ -69,10 +81,6 @@ struct ChainTable {
     liq: Vec<f64>,
     /// (end index, expiry ms) of each run of contracts sharing an expiry.
     groups: Vec<(usize, i64)>,
-    built_ln_spot: f64,
-    built_tick_ms: i64,
-    /// First expiry after `built_tick_ms` (a rebuild is due when it passes).
-    next_expiry_ms: i64,
     cum_q: Vec<f64>,
     cum_t: Vec<f64>,
 }
@@ -85,7 +93,9 @@ pub struct Market {
     now_ns: i64,
     next_tick_ns: i64,
     tick_ms: i64,
-    epoch: u64,
+    refs: Vec<ChainRef>,
+    /// Distinct expiry instants of each chain, sorted.
+    expiries: Vec<Vec<i64>>,
     underlyings: Vec<Underlying>,
     contracts: Vec<Contract>,
     chains: Vec<ChainTable>,
@@ -130,29 +140,18 @@ fn draw(cum: &[f64], u01: f64) -> Option<usize> {
     Some(cum.partition_point(|&c| c <= x).min(cum.len() - 1))
 }
 
-/// Rebuilds the weights of one chain for the current epoch if needed (no randomness involved).
+/// Rebuilds the weights of one chain from its reference state if needed (no randomness involved).
 fn ensure_built(
     cfg: &MarketConfig,
-    epoch: u64,
-    tick_ms: i64,
+    r: &ChainRef,
     und: &Underlying,
     contracts: &[Contract],
     table: &mut ChainTable,
 ) {
-    let ln_spot = und.spot.ln();
-    if table.built && table.static_len == und.chain.len() {
-        if table.epoch == epoch {
-            return;
-        }
-        let max_age = cfg.refresh_max_age.as_millis() as i64;
-        if (ln_spot - table.built_ln_spot).abs() <= cfg.refresh_spot_move
-            && tick_ms - table.built_tick_ms < max_age
-            && tick_ms < table.next_expiry_ms
-        {
-            table.epoch = epoch;
-            return;
-        }
+    if table.built && table.version == r.version {
+        return;
     }
+    let (ln_spot, tick_ms) = (r.ln_spot, r.tick_ms);
     if table.static_len != und.chain.len() {
         table.ln_k.clear();
         table.liq.clear();
@@ -200,16 +199,7 @@ fn ensure_built(
         }
         begin = end;
     }
-    table.next_expiry_ms = table
-        .groups
-        .iter()
-        .map(|g| g.1)
-        .filter(|&e| e > tick_ms)
-        .min()
-        .unwrap_or(i64::MAX);
-    table.built_ln_spot = ln_spot;
-    table.built_tick_ms = tick_ms;
-    table.epoch = epoch;
+    table.version = r.version;
     table.built = true;
 }
 
@@ -239,12 +229,27 @@ impl Market {
             })
             .collect();
         let stock_cum = cum_sum(underlyings.iter().map(|u| u.popularity));
+        let expiries: Vec<Vec<i64>> = underlyings
+            .iter()
+            .map(|u| {
+                let mut e: Vec<i64> = u
+                    .chain
+                    .iter()
+                    .filter_map(|&ci| contracts.get(ci as usize))
+                    .map(|c| c.expiry_ms)
+                    .collect();
+                e.sort_unstable();
+                e.dedup();
+                e
+            })
+            .collect();
         let now_ns = cfg.start_unix_ms.saturating_mul(NS_PER_MS);
         let mut m = Market {
             now_ns,
             next_tick_ns: now_ns + tick_ns(&cfg),
             tick_ms: cfg.start_unix_ms,
-            epoch: 0,
+            refs: vec![ChainRef::default(); underlyings.len()],
+            expiries,
             chains: vec![ChainTable::default(); underlyings.len()],
             seqs: vec![0; n_stocks + contracts.len()],
             underlyings,
@@ -267,6 +272,7 @@ impl Market {
             rng_listing: Rng::new(seed, 5),
             cfg,
         };
+        m.refresh_refs();
         m.refresh_option_weights();
         m
     }
@@ -405,7 +411,6 @@ impl Market {
                 u.spot = s.clamp(0.5, 99_000.0);
             }
         }
-        self.epoch += 1;
         self.tick_ms = self.now_ms();
         if let Some(next) = self.next_listing_ns
             && self.now_ns >= next
@@ -418,8 +423,40 @@ impl Market {
                 .unwrap_or(i64::MAX);
             self.next_listing_ns = Some(next.saturating_add(every));
         }
+        self.refresh_refs();
         self.refresh_option_weights();
         self.update_bursts(tick_s);
+    }
+
+    /// Marks chains whose intensities must be recomputed: the spot moved more than
+    /// `refresh_spot_move`, a contract expired, the chain grew, or they are `refresh_max_age` old.
+    fn refresh_refs(&mut self) {
+        let tick_ms = self.tick_ms;
+        let max_age = self.cfg.refresh_max_age.as_millis() as i64;
+        for ((r, u), exp) in self
+            .refs
+            .iter_mut()
+            .zip(&self.underlyings)
+            .zip(&self.expiries)
+        {
+            let ln_s = u.spot.ln();
+            let stale = r.version == 0
+                || r.chain_len != u.chain.len()
+                || (ln_s - r.ln_spot).abs() > self.cfg.refresh_spot_move
+                || tick_ms - r.tick_ms >= max_age
+                || tick_ms >= r.next_expiry_ms;
+            if stale {
+                r.version += 1;
+                r.ln_spot = ln_s;
+                r.tick_ms = tick_ms;
+                r.chain_len = u.chain.len();
+                r.next_expiry_ms = exp
+                    .iter()
+                    .copied()
+                    .find(|&e| e > tick_ms)
+                    .unwrap_or(i64::MAX);
+            }
+        }
     }
 
     /// Top-level option activity per underlying: popularity, zero once its whole chain expired.
@@ -467,8 +504,7 @@ impl Market {
             };
             ensure_built(
                 &self.cfg,
-                self.epoch,
-                self.tick_ms,
+                &self.refs[u],
                 &self.underlyings[u],
                 &self.contracts,
                 &mut self.chains[u],
@@ -538,7 +574,10 @@ impl Market {
                 self.last_expiry_ms[u] = self.last_expiry_ms[u].max(c.expiry_ms);
             }
             self.seqs.resize(n_stocks + self.contracts.len(), 0);
-            self.chains[u].built = false;
+            let e = &mut self.expiries[u];
+            e.push(universe::expiry_ms(day));
+            e.sort_unstable();
+            e.dedup();
         }
     }
 
@@ -560,8 +599,7 @@ impl Market {
         }
         let Market {
             cfg,
-            epoch,
-            tick_ms,
+            refs,
             underlyings,
             contracts,
             chains,
@@ -624,14 +662,7 @@ impl Market {
                     let Some(u) = draw(opt_cum, rng.f64()) else {
                         continue;
                     };
-                    ensure_built(
-                        cfg,
-                        *epoch,
-                        *tick_ms,
-                        &underlyings[u],
-                        contracts,
-                        &mut chains[u],
-                    );
+                    ensure_built(cfg, &refs[u], &underlyings[u], contracts, &mut chains[u]);
                     let table = &chains[u];
                     let cum = if is_trade { &table.cum_t } else { &table.cum_q };
                     let Some(i) = draw(cum, rng.f64()) else {
@@ -754,8 +785,7 @@ impl Market {
                 }
                 ensure_built(
                     &self.cfg,
-                    self.epoch,
-                    self.tick_ms,
+                    &self.refs[u],
                     &self.underlyings[u],
                     &self.contracts,
                     &mut self.chains[u],
@@ -840,8 +870,7 @@ impl Market {
         if top_total > 0.0 && top_w > 0.0 {
             ensure_built(
                 &self.cfg,
-                self.epoch,
-                self.tick_ms,
+                &self.refs[u],
                 &self.underlyings[u],
                 &self.contracts,
                 &mut self.chains[u],

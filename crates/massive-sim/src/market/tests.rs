@@ -26,14 +26,35 @@ fn same_seed_same_market_other_seed_differs() {
 
 #[test]
 fn oracle_calls_do_not_change_the_outcome() {
-    let mut a = Market::new(small(Rates::default()), 3);
-    let mut b = Market::new(small(Rates::default()), 3);
-    let _ = b.option_trade_intensities();
-    let _ = b.intensity("SPY");
-    assert_eq!(
-        a.advance(Duration::from_secs(2)),
-        b.advance(Duration::from_secs(2))
-    );
+    // Drifting spots and bursts make the lazy intensity refresh matter; the oracle must not steer it.
+    let cfg = MarketConfig {
+        rates: Rates::option_trades_only(500.0),
+        underlyings: 40,
+        chain_scale: 0.25,
+        ..MarketConfig::bursty()
+    };
+    let cfg = MarketConfig {
+        spot_vol_per_sqrt_hour: 0.03,
+        spot_drift_per_hour: 0.02,
+        ..cfg
+    };
+    let mut a = Market::new(cfg.clone(), 3);
+    let mut b = Market::new(cfg, 3);
+    for step in 0..40 {
+        if step % 3 == 0 {
+            let _ = b.option_trade_intensities();
+            let _ = b.intensity("SPY");
+        }
+        if step % 7 == 0 {
+            let _ = b.option_quote_intensities();
+        }
+        let dt = Duration::from_millis(2_300);
+        assert_eq!(
+            a.advance_feeds(dt, Feeds::OPTION_TRADES),
+            b.advance_feeds(dt, Feeds::OPTION_TRADES)
+        );
+    }
+    assert_eq!(a.option_trade_intensities(), b.option_trade_intensities());
 }
 
 #[test]

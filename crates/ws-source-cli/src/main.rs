@@ -4,6 +4,7 @@
 
 mod consume;
 mod demo;
+mod eval;
 mod run;
 mod sink;
 mod summary;
@@ -25,6 +26,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Ingest the real feeds described by a configuration file.
     Run(run::RunArgs),
+    /// Evaluate the subscription scheduler against an oracle and baselines on simulated markets.
+    EvalScheduler(eval::EvalArgs),
 }
 
 #[tokio::main]
@@ -40,5 +43,6 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(args).await,
         Command::Run(args) => run::run(args).await,
+        Command::EvalScheduler(args) => eval::run(args),
     }
 }

@@ -18,6 +18,9 @@ pub struct DemoArgs {
     /// Write every batch as a JSON line to this file (`-` for stdout).
     #[arg(long)]
     pub jsonl: Option<PathBuf>,
+    /// Serve Prometheus metrics on this address (`/metrics`); `off` to disable.
+    #[arg(long, default_value = crate::metrics::DEFAULT_ADDR)]
+    pub metrics_addr: String,
     /// Offered load of the simulator, events/s over all four feeds.
     #[arg(long, default_value_t = 200_000.0)]
     pub rate: f64,
@@ -33,6 +36,13 @@ pub struct DemoArgs {
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    if args.metrics_addr != "off" {
+        let addr = args
+            .metrics_addr
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--metrics-addr {:?}: {e}", args.metrics_addr))?;
+        crate::metrics::install(addr);
+    }
     let market = match args.scenario.as_str() {
         "default" => MarketConfig::default(),
         name => MarketConfig::preset(name)

@@ -5,6 +5,7 @@
 mod consume;
 mod demo;
 mod eval;
+mod metrics;
 mod run;
 mod sink;
 mod summary;

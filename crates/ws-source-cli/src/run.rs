@@ -20,9 +20,19 @@ pub struct RunArgs {
     /// Write every batch as a JSON line to this file (`-` for stdout).
     #[arg(long)]
     pub jsonl: Option<PathBuf>,
+    /// Serve Prometheus metrics on this address (`/metrics`); `off` to disable.
+    #[arg(long, default_value = crate::metrics::DEFAULT_ADDR)]
+    pub metrics_addr: String,
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+    if args.metrics_addr != "off" {
+        let addr = args
+            .metrics_addr
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--metrics-addr {:?}: {e}", args.metrics_addr))?;
+        crate::metrics::install(addr);
+    }
     let config = WsConfig::load(&args.config)?;
     let manager = ConnectionManager::try_new(&config)?;
     consume(

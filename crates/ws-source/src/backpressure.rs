@@ -84,8 +84,9 @@ pub enum Decision {
 /// // Still stale inside the cooldown: wait for the unsubscribe to take effect.
 /// assert_eq!(g.observe(0.1, 150 * MS, 50 * MS), Decision::Hold);
 /// assert_eq!(g.observe(0.1, 150 * MS, 200 * MS), Decision::Shed(562));
-/// // Healthy for 2 s: restore 5% of the maximum per step.
-/// assert_eq!(g.observe(0.0, 1 * MS, 2_300 * MS), Decision::Restore(612));
+/// // Healthy from 300 ms on; after 2 s of it, restore 5% of the maximum per step.
+/// assert_eq!(g.observe(0.0, MS, 300 * MS), Decision::Hold);
+/// assert_eq!(g.observe(0.0, MS, 2_300 * MS), Decision::Restore(612));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Governor {
@@ -238,7 +239,7 @@ mod tests {
     #[test]
     fn restores_step_by_step_up_to_the_maximum_only_when_healthy() {
         let mut g = Governor::new(BackpressureConfig::default(), 100);
-        assert_eq!(g.observe(1.0, 0, 0), Decision::Shed(75));
+        assert_eq!(g.observe(0.6, 0, 0), Decision::Shed(75));
         let mut t = 0;
         let mut last = 75;
         for _ in 0..200 {
@@ -250,7 +251,9 @@ mod tests {
         }
         assert_eq!(g.capacity(), 100);
         // A relapse resets the healthy clock.
-        assert_eq!(g.observe(0.0, 500 * MS, t + 1), Decision::Shed(75));
+        assert_eq!(g.observe(0.0, 150 * MS, t + 1), Decision::Shed(75));
+        // Far over the limit: twice as deep.
+        assert_eq!(g.observe(0.0, 500 * MS, t + 1_000 * MS), Decision::Shed(37));
     }
 
     #[test]

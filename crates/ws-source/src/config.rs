@@ -517,3 +517,17 @@ mod tests {
         assert!(!toml::to_string(&c).unwrap().contains("SECRET-KEY-123"));
     }
 }
+
+#[cfg(test)]
+mod example_file {
+    use super::*;
+
+    #[test]
+    fn the_example_config_in_the_repository_is_valid() {
+        let text = include_str!("../../../ws-source.example.toml");
+        let mut config = WsConfig::from_toml_str(text).unwrap();
+        config.api_keys = vec![ApiKey::new("k")];
+        config.validate().unwrap();
+        assert!(config.feeds.options_quotes.scheduled);
+    }
+}

@@ -5,20 +5,36 @@
 //! [`DataBatch`]es that carry a watermark.
 //!
 //! Data flows one way, from the socket to the consumer; control flows the other way, from the
-//! subscription scheduler to the sockets:
+//! subscription scheduler to the sockets. A [`ConnectionManager`] runs one [`WsWorker`] per
+//! cluster × shard (Massive allows one connection per cluster per account, so the quote and
+//! trade feeds of a cluster share a socket). Each worker reads its socket without ever waiting
+//! for the consumer, parses frames into [`DataBatch`]es and hands them to a bounded queue; the
+//! consumer side of each queue measures staleness and drops (and counts) rows of shed
+//! instruments. Option trades feed the activity tracker; every `rebalance_interval_s` the
+//! rebalancer turns the scheduler's decision into unsubscribe-then-subscribe commands, and the
+//! backpressure governor lowers the option-quote capacity when the consumer falls behind.
 //!
 //! ```text
-//!  Massive ws ──frame──▶ parse (parse_frame) ──DataBatch──▶ bounded queue ──▶ consumer stream
-//!      ▲                         │ statuses                                      (and sinks)
-//!      │                         ▼
-//!  subscribe / unsubscribe ◀── connection layer ◀── subscription diff ◀── scheduler ◀── activity
+//!             +-------------------- ConnectionManager ----------------------+
+//! Massive ws  |  WsWorker (cluster x shard): read loop                       |
+//! ----------->|   frame -> parse_frame -> DataBatch --try_send--> queue ------+--> Stream<DataBatch<TradeOrNbbo>>
+//!             |   statuses, ping/pong, backoff, resubscribe on reconnect     |    (consumer side: staleness,
+//!             |        ^ Replace{unsubscribe, subscribe}    option trades    |     shed/stale drops counted)
+//!             |   rebalancer: ActivityTracker -> SubscriptionScheduler <-----+
+//!             |   backpressure Governor (queue depth, staleness) -> shed     |
+//!             +--------------------------------------------------------------+
 //! ```
 //!
 //! Modules:
-//! - [`model`]: symbols (inline, no allocation), feeds, option contracts, rows and batches;
+//! - [`model`]: symbols (inline, no allocation), feeds, option contracts, rows, batches, statuses;
 //! - [`parse`]: the wire format → batches, with errors that name the event and field;
-//! - [`scheduler`]: which instruments get the limited subscription slots, from decayed activity;
-//! - [`timestamp`]: exact millisecond → nanosecond conversion with plausibility checks.
+//! - [`timestamp`]: exact millisecond → nanosecond conversion with plausibility checks;
+//! - [`config`] and [`secret`]: `WsConfig` (TOML + `MASSIVE_API_KEY`) and the redacted key;
+//! - [`connection`]: the Massive handshake (`connect_and_subscribe`);
+//! - [`worker`], [`backoff`], [`manager`]: sockets kept alive, the reconnect policy, sharding;
+//! - [`scheduler`] and [`rebalance`]: which option contracts get quote slots, applied live;
+//! - [`backpressure`]: the shedding governor and the shed set;
+//! - [`stats`] and [`error`]: counters, connection events, errors.
 
 pub mod backoff;
 pub mod backpressure;

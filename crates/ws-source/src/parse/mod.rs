@@ -1,7 +1,7 @@
 //! Massive's JSON wire format → typed, validated batches.
 //!
 //! The fast path reads a frame in one pass: each array element is deserialized into a borrowed
-//! [`WireEvent`](wire::WireEvent), validated and converted into a row, with no heap allocation
+//! `WireEvent`, validated and converted into a row, with no heap allocation
 //! per event in the common case (symbols are inline, condition lists are inline, strings borrow
 //! from the frame). Only when something is wrong does a slower diagnostic pass run, to name the
 //! event, the field and an excerpt. A frame with any bad event is rejected whole: a partial batch

@@ -262,6 +262,8 @@ impl<'a> Cursor<'a> {
     fn integer(&mut self) -> F<(bool, u64)> {
         let negative = self.eat(b'-');
         let magnitude = match self.next()? {
+            // serde_json reads `-0` as the float -0.0, which is not an integer: leave it to serde.
+            b'0' if negative => return Err(Bail),
             b'0' => 0,
             d @ b'1'..=b'9' => self.accumulate(u64::from(d - b'0'))?.0,
             _ => return Err(Bail),
@@ -625,6 +627,8 @@ mod tests {
         assert!(fast(br#"[{"ev":"status","status":"error","message":"a \"b\""}]"#).is_none());
         assert!(fast(br#"[{"ev":"T","ev":"T"}]"#).is_none());
         assert!(fast(b"[01]").is_none());
+        // `-0` is a float to serde_json, so not a valid size.
+        assert!(fast(br#"[{"ev":"T","sym":"AAPL","x":4,"i":"1","p":1.5,"s":-0,"t":1732546800123,"q":7}]"#).is_none());
         assert!(fast(b"[{},]").is_none());
     }
 

@@ -62,7 +62,11 @@ async fn baseline(total: f64, secs: u64) -> (f64, f64) {
     let mut ws = connect_and_subscribe(&worker, vec!["Q.*".into(), "T.*".into()])
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Warm up while reading: a client that stops reading is dropped as a slow consumer.
+    let warm = Instant::now();
+    while warm.elapsed() < Duration::from_millis(500) {
+        let _ = tokio::time::timeout(Duration::from_millis(100), ws.next()).await;
+    }
     let before = sim.counters().events_sent;
     let start = Instant::now();
     let mut bytes = 0usize;

@@ -103,7 +103,7 @@ fn wrong_type(field: &'static str, message: &str) -> (ParseErrorKind, Option<&'s
 
 /// Validates and converts one event.
 pub(crate) fn convert(
-    mut w: WireEvent<'_>,
+    w: &mut WireEvent<'_>,
     limit: Option<FutureLimit>,
 ) -> Result<Converted, EventError> {
     let ev_field = w.ev.take();
@@ -119,8 +119,8 @@ pub(crate) fn convert(
         }
     };
     let result = match ev {
-        "T" => trade(&mut w, limit).map(Converted::Row),
-        "Q" => quote(&mut w, limit).map(Converted::Row),
+        "T" => trade(w, limit).map(Converted::Row),
+        "Q" => quote(w, limit).map(Converted::Row),
         "status" => Ok(Converted::Status(StatusMessage::new(
             w.status.as_ref().map(|s| s.0.as_ref()).unwrap_or(""),
             w.message.as_ref().map(|s| s.0.as_ref()).unwrap_or(""),

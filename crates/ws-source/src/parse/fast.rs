@@ -32,6 +32,9 @@ pub(crate) fn parse_frame_fast(
     sink: &mut Sink,
 ) -> F<()> {
     let mut c = Cursor { b: payload, i: 0 };
+    // One event struct at a time, filled in place (it is large: moving it around per event
+    // costs more than resetting it).
+    let mut wire;
     c.ws();
     c.expect(b'[')?;
     c.ws();
@@ -40,8 +43,9 @@ pub(crate) fn parse_frame_fast(
     }
     loop {
         c.ws();
-        let wire = c.event()?;
-        match convert(wire, limit) {
+        wire = WireEvent::default();
+        c.event(&mut wire)?;
+        match convert(&mut wire, limit) {
             Ok(Converted::Row(row)) => sink.push(row),
             Ok(Converted::Status(s)) => sink.statuses.push(s),
             Err(_) => return Err(Bail),
@@ -456,13 +460,12 @@ impl<'a> Cursor<'a> {
     }
 
     /// One event object.
-    fn event(&mut self) -> F<WireEvent<'a>> {
+    fn event(&mut self, w: &mut WireEvent<'a>) -> F<()> {
         self.expect(b'{')?;
-        let mut w = WireEvent::default();
         let mut seen = 0u32;
         self.ws();
         if self.eat(b'}') {
-            return Ok(w);
+            return Ok(());
         }
         loop {
             self.ws();
@@ -568,7 +571,7 @@ impl<'a> Cursor<'a> {
             self.ws();
             match self.next()? {
                 b',' => continue,
-                b'}' => return Ok(w),
+                b'}' => return Ok(()),
                 _ => return Err(Bail),
             }
         }

@@ -216,7 +216,7 @@ impl<'de> Visitor<'de> for FrameVisitor<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0usize;
         loop {
-            let wire = match seq.next_element::<WireEvent<'de>>() {
+            let mut wire = match seq.next_element::<WireEvent<'de>>() {
                 Ok(Some(w)) => w,
                 Ok(None) => return Ok(()),
                 Err(e) => {
@@ -224,7 +224,7 @@ impl<'de> Visitor<'de> for FrameVisitor<'_> {
                     return Err(e);
                 }
             };
-            match convert(wire, self.limit) {
+            match convert(&mut wire, self.limit) {
                 Ok(Converted::Row(row)) => self.sink.push(row),
                 Ok(Converted::Status(s)) => self.sink.statuses.push(s),
                 Err(e) => {

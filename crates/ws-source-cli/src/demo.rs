@@ -36,13 +36,7 @@ pub struct DemoArgs {
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    if args.metrics_addr != "off" {
-        let addr = args
-            .metrics_addr
-            .parse()
-            .map_err(|e| anyhow::anyhow!("--metrics-addr {:?}: {e}", args.metrics_addr))?;
-        crate::metrics::install(addr);
-    }
+    crate::metrics::install_from_arg(&args.metrics_addr)?;
     let market = match args.scenario.as_str() {
         "default" => MarketConfig::default(),
         name => MarketConfig::preset(name)

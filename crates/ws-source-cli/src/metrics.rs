@@ -16,3 +16,15 @@ pub fn install(addr: SocketAddr) {
         Err(e) => warn!(%addr, error = %e, "metrics endpoint not started"),
     }
 }
+
+/// Starts the exporter from a `--metrics-addr` value (`off` disables it).
+pub fn install_from_arg(arg: &str) -> anyhow::Result<()> {
+    if arg == "off" {
+        return Ok(());
+    }
+    let addr = arg
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--metrics-addr {arg:?}: {e}"))?;
+    install(addr);
+    Ok(())
+}

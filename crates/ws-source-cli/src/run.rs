@@ -26,13 +26,7 @@ pub struct RunArgs {
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
-    if args.metrics_addr != "off" {
-        let addr = args
-            .metrics_addr
-            .parse()
-            .map_err(|e| anyhow::anyhow!("--metrics-addr {:?}: {e}", args.metrics_addr))?;
-        crate::metrics::install(addr);
-    }
+    crate::metrics::install_from_arg(&args.metrics_addr)?;
     let config = WsConfig::load(&args.config)?;
     let manager = ConnectionManager::try_new(&config)?;
     consume(

@@ -14,6 +14,19 @@ use ws_source::{
     WorkerStats,
 };
 
+/// `config` without the equity feeds: one socket, on `/options`.
+fn options_only(mut config: ws_source::WsConfig) -> ws_source::WsConfig {
+    config.feeds.equity_quotes.enabled = false;
+    config.feeds.equity_trades.enabled = false;
+    config
+}
+
+/// Runs the manager with a consumer that keeps up and discards everything.
+async fn run_drained(manager: &ConnectionManager) -> tokio::task::JoinHandle<()> {
+    let mut stream = manager.run().await;
+    tokio::spawn(async move { while stream.next().await.is_some() {} })
+}
+
 fn quiet() -> Rates {
     Rates {
         option_quotes: 2_000.0,
@@ -239,8 +252,7 @@ async fn never_more_sockets_than_shards_under_repeated_faults() {
     let config = config_for(&sim);
     let manager = ConnectionManager::new(&config);
     assert_eq!(manager.shard_count(), 1);
-    let mut stream = manager.run().await;
-    let drain = tokio::spawn(async move { while stream.next().await.is_some() {} });
+    let drain = run_drained(&manager).await;
     assert!(
         sim.wait_until(Duration::from_secs(3), |c| c.auth_success == 2)
             .await
@@ -282,15 +294,12 @@ async fn never_more_sockets_than_shards_under_repeated_faults() {
 async fn half_open_connection_is_detected_and_replaced() {
     init_tracing();
     let sim = start_sim(quiet()).await;
-    let mut config = config_for(&sim);
-    config.feeds.equity_quotes.enabled = false;
-    config.feeds.equity_trades.enabled = false;
+    let mut config = options_only(config_for(&sim));
     config.connection.ping_interval_ms = 200;
     config.connection.pong_timeout_ms = 300;
     let manager = ConnectionManager::new(&config);
     let mut events = manager.events();
-    let mut stream = manager.run().await;
-    let drain = tokio::spawn(async move { while stream.next().await.is_some() {} });
+    let drain = run_drained(&manager).await;
     assert!(
         sim.wait_until(Duration::from_secs(3), |c| c.auth_success == 1)
             .await
@@ -357,14 +366,11 @@ async fn auth_failure_is_fatal_without_retries() {
 async fn max_connections_eviction_is_counted_and_backed_off() {
     init_tracing();
     let sim = start_sim(quiet()).await;
-    let mut config = config_for(&sim);
-    config.feeds.equity_quotes.enabled = false;
-    config.feeds.equity_trades.enabled = false;
+    let mut config = options_only(config_for(&sim));
     config.backoff.initial_ms = 700;
     let manager = ConnectionManager::new(&config);
     let mut events = manager.events();
-    let mut stream = manager.run().await;
-    let drain = tokio::spawn(async move { while stream.next().await.is_some() {} });
+    let drain = run_drained(&manager).await;
     assert!(
         sim.wait_until(Duration::from_secs(3), |c| c.auth_success == 1)
             .await
@@ -420,13 +426,10 @@ async fn max_connections_eviction_is_counted_and_backed_off() {
 async fn slow_consumer_disconnect_reconnects_and_resumes() {
     init_tracing();
     let sim = start_sim(quiet()).await;
-    let mut config = config_for(&sim);
-    config.feeds.equity_quotes.enabled = false;
-    config.feeds.equity_trades.enabled = false;
+    let mut config = options_only(config_for(&sim));
     config.feeds.options_quotes.symbols = some_contracts(&sim, 3);
     let manager = ConnectionManager::new(&config);
-    let mut stream = manager.run().await;
-    let drain = tokio::spawn(async move { while stream.next().await.is_some() {} });
+    let drain = run_drained(&manager).await;
     assert!(
         sim.wait_until(Duration::from_secs(3), |c| c.channels_subscribed == 4)
             .await
@@ -496,9 +499,7 @@ async fn a_stuck_consumer_never_makes_us_a_slow_consumer() {
 async fn a_malformed_frame_is_counted_and_the_stream_goes_on() {
     init_tracing();
     let sim = start_sim(quiet()).await;
-    let mut config = config_for(&sim);
-    config.feeds.equity_quotes.enabled = false;
-    config.feeds.equity_trades.enabled = false;
+    let config = options_only(config_for(&sim));
     let manager = ConnectionManager::new(&config);
     let mut stream = manager.run().await;
     let collector = tokio::spawn(async move {

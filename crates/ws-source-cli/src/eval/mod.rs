@@ -20,6 +20,7 @@ use anyhow::{Context, bail, ensure};
 use clap::{Args, ValueEnum};
 use massive_sim::{MarketConfig, Rates};
 use ws_source::SchedulerConfig;
+use ws_source::scheduler::ExplorationWeighting;
 
 use metrics::{PolicyResult, evaluate};
 use policies::{Oracle, Policy, SchedulerPolicy, StaticTopK, UniformRandom};
@@ -74,6 +75,24 @@ impl ScenarioArg {
     }
 }
 
+/// `--exploration-weighting` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Weighting {
+    /// Every candidate is equally likely.
+    Uniform,
+    /// Candidates are drawn in proportion to their priority.
+    Priority,
+}
+
+impl Weighting {
+    fn to_config(self) -> ExplorationWeighting {
+        match self {
+            Weighting::Uniform => ExplorationWeighting::Uniform,
+            Weighting::Priority => ExplorationWeighting::Priority,
+        }
+    }
+}
+
 /// Arguments of `ws-source eval-scheduler`.
 #[derive(Debug, Clone, Args)]
 pub struct EvalArgs {
@@ -116,6 +135,10 @@ pub struct EvalArgs {
     /// Rebalance intervals an exploration pick keeps its slot [default: the library default].
     #[arg(long)]
     pub exploration_hold_intervals: Option<u64>,
+    /// How exploration picks are drawn: uniformly, or in proportion to priority
+    /// [default: the library default].
+    #[arg(long, value_enum)]
+    pub exploration_weighting: Option<Weighting>,
     /// Weight of traded volume in the priority (also used by the greedy baseline)
     /// [default: the library default].
     #[arg(long)]
@@ -153,6 +176,7 @@ impl Default for EvalArgs {
             half_life_s: None,
             exploration_hold_intervals: None,
             volume_weight: None,
+            exploration_weighting: None,
             plot: None,
             plot_bucket_min: 1.0,
             underlyings: None,
@@ -229,6 +253,9 @@ impl EvalArgs {
                 .exploration_hold_intervals
                 .unwrap_or(d.exploration_hold_intervals),
             volume_weight: self.volume_weight.unwrap_or(d.volume_weight),
+            exploration_weighting: self
+                .exploration_weighting
+                .map_or(d.exploration_weighting, Weighting::to_config),
             rebalance_interval_s: self.rebalance_interval_s,
             seed: d.seed ^ self.seed,
             ..d

@@ -120,25 +120,33 @@ fn draw<DB: DrawingBackend>(
             .iter()
             .flat_map(|p| p.series.first().map(|(x, _)| *x))
             .fold(x_max, f64::min);
-        let y_min = s
-            .policies
-            .iter()
-            .filter(|p| p.name != "random")
-            .flat_map(|p| p.series.iter().map(|(_, y)| *y))
-            .fold(1.0_f64, f64::min);
-        let y_lo = ((y_min * 10.0).floor() / 10.0 - 0.1).max(0.0);
+        // Tight y range over the informative lines (uniform random sits far below: it is drawn
+        // on the bottom edge), with room at the bottom for the legend.
+        let ys = || {
+            s.policies
+                .iter()
+                .filter(|p| p.name != "random")
+                .flat_map(|p| p.series.iter().map(|(_, y)| *y))
+        };
+        let y_min = ys().fold(1.0_f64, f64::min);
+        let y_max = ys().fold(0.0_f64, f64::max).max(y_min);
+        let span = (y_max - y_min).max(0.02);
+        let y_hi = ((y_max + 0.1 * span) * 100.0).ceil() / 100.0;
+        let y_lo = (((y_min - 0.6 * span) * 100.0).floor() / 100.0).max(0.0);
+        let y_hi = y_hi.min(1.0).max(y_lo + 0.01);
         let mut chart = ChartBuilder::on(area)
             .caption(s.name, (FONT, 20))
             .margin(10)
             .x_label_area_size(36)
-            .y_label_area_size(52)
-            .build_cartesian_2d(x_min.min(x_max - 1.0)..x_max, y_lo..1.0)
+            .y_label_area_size(66)
+            .build_cartesian_2d(x_min.min(x_max - 1.0)..x_max, y_lo..y_hi)
             .map_err(err)?;
         chart
             .configure_mesh()
             .x_desc("simulated minutes")
             .y_desc("coverage")
-            .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{:.1}%", y * 100.0))
             .label_style((FONT, 14))
             .draw()
             .map_err(err)?;
@@ -147,18 +155,22 @@ fn draw<DB: DrawingBackend>(
             let width = if p.name == "ours" { 3 } else { 2 };
             chart
                 .draw_series(LineSeries::new(
-                    p.series.iter().map(|&(x, y)| (x, y.max(y_lo))),
+                    p.series.iter().map(|&(x, y)| (x, y.clamp(y_lo, y_hi))),
                     color.stroke_width(width),
                 ))
                 .map_err(err)?
-                .label(p.name)
+                .label(if p.name == "random" {
+                    "random (bottom edge)"
+                } else {
+                    p.name
+                })
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
                 });
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(SeriesLabelPosition::LowerLeft)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .label_font((FONT, 14))

@@ -38,13 +38,14 @@ pub fn render(args: &EvalArgs, setup: &Setup, results: &[ScenarioResult]) -> Str
     let _ = writeln!(
         out,
         "ours: top_n {}, exploration_fraction {}, hysteresis {}, half_life_s {}, \
-         exploration_hold_intervals {}, volume_weight {}; greedy: same tracker, all slots by \
+         exploration_hold_intervals {}, exploration_weighting {:?}, volume_weight {}; greedy: same tracker, all slots by \
          priority, no exploration, no hysteresis",
         c.top_n,
         c.exploration_fraction,
         c.hysteresis,
         c.half_life_s,
         c.exploration_hold_intervals,
+        c.exploration_weighting,
         c.volume_weight
     );
     for s in results {

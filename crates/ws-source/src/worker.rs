@@ -620,20 +620,26 @@ impl Runner {
             .watermark_ts_ns
             .store(self.watermark, Ordering::Relaxed);
         let n = batch.rows.len() as u64;
+        // Count the batch in before sending: the consumer may take it (and count it out) before
+        // `try_send` even returns.
+        WorkerStats::add(&self.io.stats.queue_depth, 1);
         match self.io.output.try_send(batch) {
             Ok(()) => {
                 let feed = &mut self.feeds[rt as usize];
                 feed.batch_seq += 1;
                 feed.dropped_pending = 0;
                 WorkerStats::add(&self.io.stats.enqueued, n);
-                WorkerStats::add(&self.io.stats.queue_depth, 1);
             }
             Err(mpsc::error::TrySendError::Full(_)) => {
+                self.io.stats.queue_depth.fetch_sub(1, Ordering::Relaxed);
                 self.feeds[rt as usize].dropped_pending += n;
                 WorkerStats::add(&self.io.stats.dropped_queue_full, n);
                 self.metrics.dropped_queue_full.increment(n);
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => self.consumer_gone = true,
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.io.stats.queue_depth.fetch_sub(1, Ordering::Relaxed);
+                self.consumer_gone = true;
+            }
         }
     }
 
@@ -649,16 +655,21 @@ impl Runner {
                 rows: Vec::new(),
                 meta: self.meta(rt, state, now),
             };
+            WorkerStats::add(&self.io.stats.queue_depth, 1);
             match self.io.output.try_send(batch) {
                 Ok(()) => {
                     let feed = &mut self.feeds[rt as usize];
                     feed.batch_seq += 1;
                     feed.dropped_pending = 0;
                     WorkerStats::add(&self.io.stats.heartbeats, 1);
-                    WorkerStats::add(&self.io.stats.queue_depth, 1);
                 }
-                Err(mpsc::error::TrySendError::Full(_)) => {}
-                Err(mpsc::error::TrySendError::Closed(_)) => self.consumer_gone = true,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.io.stats.queue_depth.fetch_sub(1, Ordering::Relaxed);
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    self.io.stats.queue_depth.fetch_sub(1, Ordering::Relaxed);
+                    self.consumer_gone = true;
+                }
             }
         }
     }

@@ -178,7 +178,7 @@ async fn a_slow_consumer_triggers_shedding_with_exact_accounting() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumer_that_keeps_up_loses_nothing() {
     init_tracing();
-    let o = run(20_000.0, 1_000_000.0, 4).await;
+    let o = run(50_000.0, 10_000_000.0, 4).await;
     eprintln!("sent {} delivered {}", o.sent, o.delivered);
     assert!(o.sent > 10_000, "the stream ran ({} events)", o.sent);
     assert_eq!(o.sheds, 0);

@@ -7,7 +7,7 @@
 //!    │                         ▼
 //!    └── drops rows of shed ◀── Governor (every check interval): overloaded? cut capacity,
 //!        instruments             scheduler.shed_to() → unsubscribe now; healthy for a while?
-//!                                raise capacity step by step; the next rebalance refills
+//!                                grow capacity by a quarter per step; the next rebalance refills
 //! ```
 //!
 //! Only scheduled option quotes are shed: they are the instruments the scheduler ranks, and the
@@ -44,7 +44,9 @@ pub struct BackpressureConfig {
     pub shed_cooldown_ms: u64,
     /// Healthy this long before capacity is raised one step, ms.
     pub restore_after_ms: u64,
-    /// Share of the maximum capacity restored per step, in `(0, 1]`.
+    /// Growth of the capacity per healthy step, as a share of the current capacity (at least
+    /// one slot), in `(0, 1]`. Multiplicative: activity is heavy-tailed, so the first slots
+    /// carry most of the flow and must come back one by one.
     pub restore_step: f64,
 }
 
@@ -57,7 +59,7 @@ impl Default for BackpressureConfig {
             shed_fraction: 0.25,
             shed_cooldown_ms: 100,
             restore_after_ms: 2_000,
-            restore_step: 0.05,
+            restore_step: 0.25,
         }
     }
 }
@@ -84,9 +86,9 @@ pub enum Decision {
 /// // Still stale inside the cooldown: wait for the unsubscribe to take effect.
 /// assert_eq!(g.observe(0.1, 150 * MS, 50 * MS), Decision::Hold);
 /// assert_eq!(g.observe(0.1, 150 * MS, 200 * MS), Decision::Shed(562));
-/// // Healthy from 300 ms on; after 2 s of it, restore 5% of the maximum per step.
+/// // Healthy from 300 ms on; after 2 s of it, grow by a quarter per step.
 /// assert_eq!(g.observe(0.0, MS, 300 * MS), Decision::Hold);
-/// assert_eq!(g.observe(0.0, MS, 2_300 * MS), Decision::Restore(612));
+/// assert_eq!(g.observe(0.0, MS, 2_300 * MS), Decision::Restore(703));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Governor {
@@ -146,7 +148,7 @@ impl Governor {
         }
         let since = *self.healthy_since_ns.get_or_insert(now_ns);
         if now_ns - since >= c.restore_after_ms as i64 * 1_000_000 {
-            let step = ((self.max as f64 * c.restore_step).ceil() as usize).max(1);
+            let step = ((self.current as f64 * c.restore_step).ceil() as usize).max(1);
             self.current = (self.current + step).min(self.max);
             self.healthy_since_ns = Some(now_ns);
             return Decision::Restore(self.current);
@@ -245,7 +247,8 @@ mod tests {
         for _ in 0..200 {
             t += 100 * MS;
             if let Decision::Restore(c) = g.observe(0.0, 0, t) {
-                assert_eq!(c, (last + 5).min(100));
+                let step = ((last as f64 * 0.25).ceil() as usize).max(1);
+                assert_eq!(c, (last + step).min(100));
                 last = c;
             }
         }
@@ -254,6 +257,27 @@ mod tests {
         assert_eq!(g.observe(0.0, 150 * MS, t + 1), Decision::Shed(75));
         // Far over the limit: twice as deep.
         assert_eq!(g.observe(0.0, 500 * MS, t + 1_000 * MS), Decision::Shed(37));
+    }
+
+    #[test]
+    fn restores_from_the_bottom_one_slot_at_a_time() {
+        let mut g = Governor::new(
+            BackpressureConfig {
+                shed_fraction: 1.0,
+                ..Default::default()
+            },
+            1_000,
+        );
+        assert_eq!(g.observe(1.0, 0, 0), Decision::Shed(0));
+        let mut t = 0;
+        let mut seen = Vec::new();
+        while seen.len() < 6 {
+            t += 100 * MS;
+            if let Decision::Restore(c) = g.observe(0.0, 0, t) {
+                seen.push(c);
+            }
+        }
+        assert_eq!(seen, [1, 2, 3, 4, 5, 7]);
     }
 
     #[test]

@@ -105,6 +105,27 @@ async fn run(option_quotes: f64, consumer_rows_per_s: f64, secs: u64) -> Outcome
         }
         // The offered stream: events the server sent, per 200 ms window.
         let elapsed = window.0.elapsed();
+        if std::env::var_os("BP_DEBUG").is_some() && elapsed >= Duration::from_millis(200) {
+            let subs: usize = sim
+                .connections()
+                .iter()
+                .map(|c| {
+                    c.subscriptions
+                        .iter()
+                        .filter(|s| s.starts_with("Q."))
+                        .count()
+                })
+                .sum();
+            eprintln!(
+                "t={:?} capacity {} server quote subs {} depth {} staleness {} ms sheds {}",
+                start.elapsed(),
+                rebalance.capacity.load(Ordering::Relaxed),
+                subs,
+                stats.queue_depth.load(Ordering::Relaxed),
+                stats.consumer_staleness_ns.load(Ordering::Relaxed) / 1_000_000,
+                rebalance.sheds.load(Ordering::Relaxed)
+            );
+        }
         if elapsed >= Duration::from_millis(200) {
             let sent = sent_at_stop(&sim);
             peak_rate = peak_rate.max((sent - window.1) as f64 / elapsed.as_secs_f64());

@@ -13,7 +13,8 @@ pub struct Summary {
     interval_start: Instant,
     rows: [u64; 4],
     total_rows: [u64; 4],
-    staleness_us: Histogram<u64>,
+    /// `None` only if hdrhistogram rejected the fixed bounds (it does not).
+    staleness_us: Option<Histogram<u64>>,
     /// Latest watermark per (feed, shard): the lag reported is the worst connection's.
     watermarks: std::collections::HashMap<(ResourceType, usize), i64>,
 }
@@ -26,8 +27,7 @@ impl Summary {
             rows: [0; 4],
             total_rows: [0; 4],
             // 1 µs .. 60 s, 3 significant digits.
-            staleness_us: Histogram::new_with_bounds(1, 60_000_000, 3)
-                .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!())),
+            staleness_us: Histogram::new_with_bounds(1, 60_000_000, 3).ok(),
             watermarks: Default::default(),
         }
     }
@@ -40,7 +40,9 @@ impl Summary {
         self.total_rows[rt] += batch.rows.len() as u64;
         if !batch.rows.is_empty() {
             let us = ((now - batch.meta.received_at_ns) / 1_000).max(1) as u64;
-            let _ = self.staleness_us.record(us.min(60_000_000));
+            if let Some(h) = self.staleness_us.as_mut() {
+                let _ = h.record(us.min(60_000_000));
+            }
         }
         let wm = self
             .watermarks
@@ -95,7 +97,9 @@ impl Summary {
             p99,
         );
         self.rows = [0; 4];
-        self.staleness_us.reset();
+        if let Some(h) = self.staleness_us.as_mut() {
+            h.reset();
+        }
         self.interval_start = Instant::now();
         line
     }

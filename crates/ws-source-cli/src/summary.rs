@@ -71,13 +71,11 @@ impl Summary {
             Some(w) => format!("{}", (now_ns() - w) / 1_000_000),
             None => "-".to_string(),
         };
-        let p99 = if self.staleness_us.is_empty() {
-            "-".to_string()
-        } else {
-            format!(
-                "{:.2}",
-                self.staleness_us.value_at_quantile(0.99) as f64 / 1_000.0
-            )
+        let p99 = match &self.staleness_us {
+            Some(h) if !h.is_empty() => {
+                format!("{:.2}", h.value_at_quantile(0.99) as f64 / 1_000.0)
+            }
+            _ => "-".to_string(),
         };
         let line = format!(
             "t={:>4.0}s | opt_q {} opt_t {} eq_q {} eq_t {} | sockets {}/{} | subs {} | evictions {} | reconnects {} | dropped {} | parse_err {} | wm lag {} ms | staleness p99 {} ms",

@@ -11,18 +11,25 @@ use ws_source::ConnectionManager;
 use crate::sink::JsonLines;
 use crate::summary::Summary;
 
-/// How to consume.
-pub struct ConsumeOptions {
-    pub duration: Option<Duration>,
+/// The consumer options shared by `demo` and `run`.
+#[derive(Debug, clap::Args)]
+pub struct ConsumeArgs {
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long)]
+    pub duration: Option<u64>,
+    /// Write every batch as a JSON line to this file (`-` for stdout).
+    #[arg(long)]
     pub jsonl: Option<PathBuf>,
-    pub summary_every: Duration,
+    /// Serve Prometheus metrics on this address (`/metrics`); `off` to disable.
+    #[arg(long, default_value = crate::metrics::DEFAULT_ADDR)]
+    pub metrics_addr: String,
 }
 
+/// How often the summary line is printed.
+const SUMMARY_EVERY: Duration = Duration::from_secs(1);
+
 /// Runs the manager until Ctrl-C, the duration, or the stream's end; returns rows per feed.
-pub async fn consume(
-    manager: &ConnectionManager,
-    opts: ConsumeOptions,
-) -> anyhow::Result<[u64; 4]> {
+pub async fn consume(manager: &ConnectionManager, opts: &ConsumeArgs) -> anyhow::Result<[u64; 4]> {
     let mut sink = match &opts.jsonl {
         Some(path) => Some(JsonLines::create(path)?),
         None => None,
@@ -36,11 +43,11 @@ pub async fn consume(
     };
     let mut stream = manager.run().await;
     let mut summary = Summary::new();
-    let mut tick = tokio::time::interval(opts.summary_every);
+    let mut tick = tokio::time::interval(SUMMARY_EVERY);
     tick.tick().await;
     let deadline = async {
         match opts.duration {
-            Some(d) => tokio::time::sleep(d).await,
+            Some(secs) => tokio::time::sleep(Duration::from_secs(secs)).await,
             None => std::future::pending().await,
         }
     };

@@ -1,26 +1,16 @@
 //! `ws-source demo`: the embedded simulator on loopback, all four feeds, a live summary.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
 use clap::Args;
 use massive_sim::{DEMO_KEY, MarketConfig, Rates, SimConfig, SimServer};
 use ws_source::{ApiKey, ConnectionManager, FeedConfig, WsConfig};
 
-use crate::consume::{ConsumeOptions, consume};
+use crate::consume::{ConsumeArgs, consume};
 
 /// Arguments of `ws-source demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Stop after this many seconds (default: run until Ctrl-C).
-    #[arg(long)]
-    pub duration: Option<u64>,
-    /// Write every batch as a JSON line to this file (`-` for stdout).
-    #[arg(long)]
-    pub jsonl: Option<PathBuf>,
-    /// Serve Prometheus metrics on this address (`/metrics`); `off` to disable.
-    #[arg(long, default_value = crate::metrics::DEFAULT_ADDR)]
-    pub metrics_addr: String,
+    #[command(flatten)]
+    pub consume: ConsumeArgs,
     /// Offered load of the simulator, events/s over all four feeds.
     #[arg(long, default_value_t = 200_000.0)]
     pub rate: f64,
@@ -36,7 +26,7 @@ pub struct DemoArgs {
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    crate::metrics::install_from_arg(&args.metrics_addr)?;
+    crate::metrics::install_from_arg(&args.consume.metrics_addr)?;
     let market = match args.scenario.as_str() {
         "default" => MarketConfig::default(),
         name => MarketConfig::preset(name)
@@ -69,15 +59,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     config.feeds.equity_quotes = FeedConfig::all();
     config.feeds.equity_trades = FeedConfig::all();
     let manager = ConnectionManager::try_new(&config)?;
-    consume(
-        &manager,
-        ConsumeOptions {
-            duration: args.duration.map(Duration::from_secs),
-            jsonl: args.jsonl,
-            summary_every: Duration::from_secs(1),
-        },
-    )
-    .await?;
+    consume(&manager, &args.consume).await?;
     sim.shutdown().await;
     Ok(())
 }

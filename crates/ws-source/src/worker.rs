@@ -479,8 +479,7 @@ impl Runner {
 
     /// Parses and delivers one frame; `Err` ends the connection.
     fn on_frame(&mut self, payload: &[u8], data_flag: &mut bool) -> Result<(), End> {
-        let stats = Arc::clone(&self.io.stats);
-        WorkerStats::add(&stats.frames, 1);
+        WorkerStats::add(&self.io.stats.frames, 1);
         self.metrics.frames.increment(1);
         let ctx = FrameContext {
             received_at_ns: now_ns(),
@@ -492,7 +491,7 @@ impl Runner {
         let frame = match parse_frame(payload, &ctx) {
             Ok(frame) => frame,
             Err(e) => {
-                WorkerStats::add(&stats.parse_errors, 1);
+                WorkerStats::add(&self.io.stats.parse_errors, 1);
                 self.metrics.parse_errors.increment(1);
                 error!(
                     cluster = %self.worker.cluster(), shard = self.worker.shard_id,
@@ -508,7 +507,7 @@ impl Runner {
         for batch in frame.batches {
             *data_flag = true;
             let n = batch.rows.len() as u64;
-            WorkerStats::add(&stats.events, n);
+            WorkerStats::add(&self.io.stats.events, n);
             self.metrics.events.increment(n);
             self.deliver(batch);
         }
@@ -620,6 +619,19 @@ impl Runner {
             .watermark_ts_ns
             .store(self.watermark, Ordering::Relaxed);
         let n = batch.rows.len() as u64;
+        if self.enqueue(batch) {
+            WorkerStats::add(&self.io.stats.enqueued, n);
+        } else if !self.consumer_gone {
+            self.feeds[rt as usize].dropped_pending += n;
+            WorkerStats::add(&self.io.stats.dropped_queue_full, n);
+            self.metrics.dropped_queue_full.increment(n);
+        }
+    }
+
+    /// Puts a batch in the consumer queue without waiting and numbers it. `false` if the queue
+    /// was full (or the consumer is gone, which sets `consumer_gone`): the batch is dropped.
+    fn enqueue(&mut self, batch: DataBatch<TradeOrNbbo>) -> bool {
+        let rt = batch.meta.resource_type;
         // Count the batch in before sending: the consumer may take it (and count it out) before
         // `try_send` even returns.
         WorkerStats::add(&self.io.stats.queue_depth, 1);
@@ -628,17 +640,14 @@ impl Runner {
                 let feed = &mut self.feeds[rt as usize];
                 feed.batch_seq += 1;
                 feed.dropped_pending = 0;
-                WorkerStats::add(&self.io.stats.enqueued, n);
+                true
             }
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(e) => {
                 self.io.stats.queue_depth.fetch_sub(1, Ordering::Relaxed);
-                self.feeds[rt as usize].dropped_pending += n;
-                WorkerStats::add(&self.io.stats.dropped_queue_full, n);
-                self.metrics.dropped_queue_full.increment(n);
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                self.io.stats.queue_depth.fetch_sub(1, Ordering::Relaxed);
-                self.consumer_gone = true;
+                if matches!(e, mpsc::error::TrySendError::Closed(_)) {
+                    self.consumer_gone = true;
+                }
+                false
             }
         }
     }
@@ -650,26 +659,14 @@ impl Runner {
             .stats
             .watermark_ts_ns
             .store(self.watermark, Ordering::Relaxed);
-        for rt in self.worker.feeds.clone() {
+        for i in 0..self.worker.feeds.len() {
+            let rt = self.worker.feeds[i];
             let batch = DataBatch {
                 rows: Vec::new(),
                 meta: self.meta(rt, state, now),
             };
-            WorkerStats::add(&self.io.stats.queue_depth, 1);
-            match self.io.output.try_send(batch) {
-                Ok(()) => {
-                    let feed = &mut self.feeds[rt as usize];
-                    feed.batch_seq += 1;
-                    feed.dropped_pending = 0;
-                    WorkerStats::add(&self.io.stats.heartbeats, 1);
-                }
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    self.io.stats.queue_depth.fetch_sub(1, Ordering::Relaxed);
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => {
-                    self.io.stats.queue_depth.fetch_sub(1, Ordering::Relaxed);
-                    self.consumer_gone = true;
-                }
+            if self.enqueue(batch) {
+                WorkerStats::add(&self.io.stats.heartbeats, 1);
             }
         }
     }

@@ -62,6 +62,7 @@ async fn run(option_quotes: f64, consumer_rows_per_s: f64, secs: u64) -> Outcome
     config.feeds.options_quotes = FeedConfig::scheduled();
     config.scheduler.rebalance_interval_s = 1;
     config.connection.queue_capacity = 256;
+    config.backpressure = ws_source::backpressure::BackpressureConfig::default(); // 100 ms
     let manager = ConnectionManager::new(&config);
     let stats = manager.stats()[0].clone();
     let rebalance = manager.rebalance_stats();

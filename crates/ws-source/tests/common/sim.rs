@@ -27,6 +27,9 @@ pub fn config_for(sim: &SimHandle) -> WsConfig {
     c.backoff.initial_ms = 100;
     c.backoff.max_ms = 1_000;
     c.backoff.jitter = 0.0;
+    // Only tests/backpressure.rs tests shedding; elsewhere a stall of a busy CI machine must
+    // not drop stale quotes or shed subscriptions.
+    c.backpressure.max_staleness_ms = 10_000;
     c.feeds.options_quotes = FeedConfig::default();
     c.feeds.options_trades = FeedConfig::all();
     c.feeds.equity_quotes = FeedConfig::all();

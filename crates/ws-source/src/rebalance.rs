@@ -22,7 +22,7 @@ use tracing::{debug, info, warn};
 use crate::backpressure::{Decision, Governor, ShedSet};
 use crate::config::WsConfig;
 use crate::manager::shard_for;
-use crate::model::{ResourceType, Symbol};
+use crate::model::{ResourceType, Symbol, put_call_pair};
 use crate::scheduler::{ActivityTracker, SubscriptionScheduler};
 use crate::stats::WorkerStats;
 use crate::timestamp::now_ns;
@@ -152,12 +152,18 @@ impl Rebalancer {
         let n = self.shards.len();
         for s in batch {
             let shard = &mut self.shards[shard_for(&s.symbol, n)];
-            if shard.pinned.contains(&s.symbol) {
-                continue;
+            if !shard.pinned.contains(&s.symbol) {
+                match s.trade_size {
+                    Some(size) => shard.tracker.record_trade(&s.symbol, s.ts_ns, size),
+                    None => shard.tracker.record_message(&s.symbol, s.ts_ns),
+                }
             }
-            match s.trade_size {
-                Some(size) => shard.tracker.record_trade(&s.symbol, s.ts_ns, size),
-                None => shard.tracker.record_message(&s.symbol, s.ts_ns),
+            // Put-call pooling: the pair may live in another shard (see `credit_pair`).
+            if let (Some(size), Some(pair)) = (s.trade_size, put_call_pair(&s.symbol)) {
+                let shard = &mut self.shards[shard_for(&pair, n)];
+                if !shard.pinned.contains(&pair) {
+                    shard.tracker.credit_pair(&pair, s.ts_ns, size);
+                }
             }
         }
     }
@@ -295,5 +301,64 @@ impl Rebalancer {
                 _ = check.tick() => self.govern(),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rebalancer(shard_count: usize) -> Rebalancer {
+        let ws = WsConfig::default();
+        let prototype = SubscriptionScheduler::new(&ws.scheduler);
+        let shards = (0..shard_count)
+            .map(|_| ShardSetup {
+                capacity: Arc::new(ShardCapacity {
+                    current: AtomicUsize::new(10),
+                    max: 10,
+                }),
+                worker_stats: None,
+                commands: None,
+                pinned: Default::default(),
+            })
+            .collect();
+        let (_tx, rx) = mpsc::channel(1);
+        match Rebalancer::new(&ws, &prototype, shards, rx, Arc::default(), Arc::default()) {
+            Some(r) => r,
+            None => panic!("the default config builds a rebalancer"),
+        }
+    }
+
+    #[test]
+    fn put_call_credit_goes_to_the_shard_that_owns_the_pair() {
+        let n = 4;
+        let mut r = rebalancer(n);
+        // A call whose put lives in another shard (strikes are tried until one is found).
+        let (call, put) = (1..500u32)
+            .find_map(|k| {
+                let call = Symbol::new(&format!("O:SPY251219C{:08}", k * 1000)).ok()?;
+                let put = put_call_pair(&call)?;
+                (shard_for(&call, n) != shard_for(&put, n)).then_some((call, put))
+            })
+            .expect("some strike's pair hashes to another shard");
+        r.record(vec![ActivitySample {
+            symbol: call,
+            ts_ns: 1,
+            trade_size: Some(3.0),
+        }]);
+        let own = &r.shards[shard_for(&call, n)].tracker;
+        let other = &r.shards[shard_for(&put, n)].tracker;
+        assert!(own.message_rate(call.as_str(), 1) > 0.0);
+        assert_eq!(own.message_rate(put.as_str(), 1), 0.0);
+        let expected = r.shards[0].tracker.put_call_pooling() * own.message_rate(call.as_str(), 1);
+        assert!(expected > 0.0);
+        assert!((other.message_rate(put.as_str(), 1) - expected).abs() < 1e-12);
+        // Quotes are no evidence about the pair.
+        r.record(vec![ActivitySample {
+            symbol: put,
+            ts_ns: 2,
+            trade_size: None,
+        }]);
+        assert_eq!(r.shards[shard_for(&call, n)].tracker.len(), 1);
     }
 }

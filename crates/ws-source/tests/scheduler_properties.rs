@@ -40,7 +40,8 @@ fn config() -> impl Strategy<Value = SchedulerConfig> {
         1u64..50,
         prop_oneof![
             Just(ExplorationWeighting::Uniform),
-            Just(ExplorationWeighting::Priority)
+            Just(ExplorationWeighting::Priority),
+            Just(ExplorationWeighting::Posterior)
         ],
     )
         .prop_map(

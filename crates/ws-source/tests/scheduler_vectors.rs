@@ -124,9 +124,11 @@ fn spec_vector_twenty_instruments_shows_exploration() {
 
 #[test]
 fn same_seed_same_picks_other_seed_other_picks() {
+    use ws_source::scheduler::ExplorationWeighting;
     let picks = |seed: u64| {
         let mut sched = SubscriptionScheduler::new(&SchedulerConfig {
             seed,
+            exploration_weighting: ExplorationWeighting::Uniform,
             ..spec_config()
         });
         sched.update_priorities(twenty());
@@ -413,6 +415,7 @@ fn priority_weighted_exploration_favours_active_contracts() {
         .filter(|&seed| {
             let mut sched = SubscriptionScheduler::new(&SchedulerConfig {
                 seed,
+                exploration_weighting: ExplorationWeighting::Uniform,
                 ..spec_config()
             });
             sched.update_priorities(twenty());
@@ -423,6 +426,56 @@ fn priority_weighted_exploration_favours_active_contracts() {
         })
         .count();
     assert!(uniform_uber > 20, "{uniform_uber}");
+}
+
+/// Posterior (Thompson) sampling, the default: priorities are read as decayed rates, so a
+/// candidate's draw spreads by the Poisson noise of its decayed count (`rate × half_life / ln 2`).
+#[test]
+fn posterior_exploration_draws_where_the_ranking_is_uncertain() {
+    use ws_source::scheduler::ExplorationWeighting;
+    // Ten sure things, then twelve candidates with 0.5 to 6 decayed events (a 120 s half-life
+    // gives a window of ~173 s), and one silent contract.
+    let window = 120.0 / std::f64::consts::LN_2;
+    let mut rates: HashMap<String, f64> = (0..10).map(|i| (format!("TOP{i}"), 100.0)).collect();
+    for i in 0..12 {
+        rates.insert(format!("C{i:02}"), (0.5 + 0.5 * i as f64) / window);
+    }
+    rates.insert("SILENT".into(), 0.0);
+    let picks = |seed: u64| {
+        let mut sched = SubscriptionScheduler::new(&SchedulerConfig {
+            seed,
+            top_n: 5,
+            exploration_fraction: 0.2,
+            exploration_weighting: ExplorationWeighting::Posterior,
+            ..SchedulerConfig::default()
+        });
+        sched.update_priorities(rates.clone());
+        let a = sched.rebalance(12, 0);
+        assert_eq!(a.explored.len(), 2);
+        assert!(
+            a.explored
+                .iter()
+                .all(|s| s.starts_with('C') || s == "SILENT")
+        );
+        a.explored
+    };
+    assert_eq!(picks(7), picks(7), "deterministic for a seed");
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for seed in 0..400 {
+        for s in picks(seed) {
+            *counts.entry(s).or_default() += 1;
+        }
+    }
+    let n = |s: &str| counts.get(s).copied().unwrap_or(0);
+    // Random: the best candidate is not always picked, several others are.
+    assert!(n("C11") > 150 && n("C11") < 400, "{counts:?}");
+    assert!(counts.len() >= 5, "{counts:?}");
+    // Weighted towards the larger counts; the silent contract comes last.
+    assert!(
+        n("C11") + n("C10") > 3 * (n("C01") + n("C00")),
+        "{counts:?}"
+    );
+    assert_eq!(n("SILENT"), 0, "{counts:?}");
 }
 
 #[test]

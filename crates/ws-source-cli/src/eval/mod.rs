@@ -82,6 +82,8 @@ pub enum Weighting {
     Uniform,
     /// Candidates are drawn in proportion to their priority.
     Priority,
+    /// Thompson sampling on the decayed counts.
+    Posterior,
 }
 
 impl Weighting {
@@ -89,6 +91,7 @@ impl Weighting {
         match self {
             Weighting::Uniform => ExplorationWeighting::Uniform,
             Weighting::Priority => ExplorationWeighting::Priority,
+            Weighting::Posterior => ExplorationWeighting::Posterior,
         }
     }
 }
@@ -99,6 +102,10 @@ pub struct EvalArgs {
     /// Seed of the simulated market, the scheduler's exploration and the random baseline.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Number of seeds to run: `--seed`, `--seed`+1, …; each gets its own tables, then a summary
+    /// of ours against greedy and the oracle across seeds (the chart shows the first seed).
+    #[arg(long, default_value_t = 1)]
+    pub seeds: u64,
     /// Simulated duration per scenario, hours (warm-up included).
     #[arg(long, default_value_t = 1.0)]
     pub hours: f64,
@@ -135,6 +142,10 @@ pub struct EvalArgs {
     /// Rebalance intervals an exploration pick keeps its slot [default: the library default].
     #[arg(long)]
     pub exploration_hold_intervals: Option<u64>,
+    /// Rebalance epochs an exploration pick is remembered (and so tried again last)
+    /// [default: the library default].
+    #[arg(long)]
+    pub exploration_memory_epochs: Option<u64>,
     /// How exploration picks are drawn: uniformly, or in proportion to priority
     /// [default: the library default].
     #[arg(long, value_enum)]
@@ -143,6 +154,10 @@ pub struct EvalArgs {
     /// [default: the library default].
     #[arg(long)]
     pub volume_weight: Option<f64>,
+    /// Share of each option trade credited to its put-call pair (ours and greedy+pool; the
+    /// greedy baseline uses plain rates) [default: the library default].
+    #[arg(long)]
+    pub put_call_pooling: Option<f64>,
     /// Write a chart of coverage over simulated time per policy (one panel per scenario); the
     /// format follows the extension: `.png` or `.svg`. Text needs a TrueType font: DejaVu Sans
     /// or Liberation Sans from the usual system paths, or the file named by
@@ -164,6 +179,7 @@ impl Default for EvalArgs {
     fn default() -> Self {
         Self {
             seed: 1,
+            seeds: 1,
             hours: 1.0,
             slots: 1000,
             scenario: ScenarioArg::All,
@@ -175,7 +191,9 @@ impl Default for EvalArgs {
             hysteresis: None,
             half_life_s: None,
             exploration_hold_intervals: None,
+            exploration_memory_epochs: None,
             volume_weight: None,
+            put_call_pooling: None,
             exploration_weighting: None,
             plot: None,
             plot_bucket_min: 1.0,
@@ -205,7 +223,7 @@ pub struct ScenarioResult {
     pub name: &'static str,
     /// Contracts listed by the end.
     pub contracts: usize,
-    /// Rows in policy order: oracle, ours, greedy, static, random.
+    /// Rows in policy order: oracle, ours, greedy, greedy+pool, static, random.
     pub policies: Vec<PolicyResult>,
 }
 
@@ -224,6 +242,7 @@ impl EvalArgs {
             "--hours must be > 0"
         );
         ensure!(self.slots > 0, "--slots must be > 0");
+        ensure!(self.seeds > 0, "--seeds must be >= 1");
         ensure!(
             self.rebalance_interval_s > 0,
             "--rebalance-interval-s must be >= 1"
@@ -252,13 +271,16 @@ impl EvalArgs {
             exploration_hold_intervals: self
                 .exploration_hold_intervals
                 .unwrap_or(d.exploration_hold_intervals),
+            exploration_memory_epochs: self
+                .exploration_memory_epochs
+                .unwrap_or(d.exploration_memory_epochs),
             volume_weight: self.volume_weight.unwrap_or(d.volume_weight),
+            put_call_pooling: self.put_call_pooling.unwrap_or(d.put_call_pooling),
             exploration_weighting: self
                 .exploration_weighting
                 .map_or(d.exploration_weighting, Weighting::to_config),
             rebalance_interval_s: self.rebalance_interval_s,
             seed: d.seed ^ self.seed,
-            ..d
         };
         config
             .validate()
@@ -313,6 +335,7 @@ fn run_scenario(
         Box::new(Oracle),
         Box::new(SchedulerPolicy::new("ours", &setup.config)?),
         Box::new(SchedulerPolicy::greedy(&setup.config, args.slots)?),
+        Box::new(SchedulerPolicy::greedy_pooled(&setup.config, args.slots)?),
         Box::new(StaticTopK::default()),
         Box::new(UniformRandom::new(args.seed)),
     ];
@@ -347,18 +370,34 @@ pub fn evaluate_all(args: &EvalArgs, setup: &Setup) -> anyhow::Result<Vec<Scenar
     })
 }
 
-/// `ws-source eval-scheduler`: prints one table per scenario and optionally writes the chart.
+/// `ws-source eval-scheduler`: prints one table per scenario (per seed), a summary across seeds
+/// when there are several, and optionally writes the chart (first seed).
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
-    let setup = args.setup()?;
+    args.setup()?;
     let started = Instant::now();
-    let results = evaluate_all(&args, &setup)?;
-    print!("{}", table::render(&args, &setup, &results));
+    let mut runs = Vec::with_capacity(usize::try_from(args.seeds).unwrap_or(1));
+    for i in 0..args.seeds {
+        let one = EvalArgs {
+            seed: args.seed.wrapping_add(i),
+            ..args.clone()
+        };
+        let setup = one.setup()?;
+        let results = evaluate_all(&one, &setup)?;
+        if i > 0 {
+            println!();
+        }
+        print!("{}", table::render(&one, &setup, &results));
+        runs.push((one.seed, results));
+    }
+    if runs.len() > 1 {
+        print!("{}", table::summary(&runs));
+    }
     eprintln!(
         "evaluated in {:.1} s of wall time",
         started.elapsed().as_secs_f64()
     );
-    if let Some(path) = &args.plot {
-        plot::write(path, &results)
+    if let (Some(path), Some((_, first))) = (&args.plot, runs.first()) {
+        plot::write(path, first)
             .with_context(|| format!("writing the chart to {}", path.display()))?;
         eprintln!("chart written to {}", path.display());
     }

@@ -24,7 +24,7 @@ const FONT_PATHS: [&str; 6] = [
     "/Library/Fonts/Arial.ttf",
 ];
 
-/// Line colours, in policy order (oracle, ours, greedy, static, random).
+/// Line colours, in policy order (oracle, ours, greedy, greedy+pool, static, random).
 const COLORS: [RGBColor; 6] = [
     RGBColor(0, 0, 0),
     RGBColor(214, 39, 40),

@@ -59,16 +59,30 @@ impl SchedulerPolicy {
         })
     }
 
-    /// Greedy top-K on the same decayed rates: no reserved/exploration split, no exploration, no
-    /// hysteresis (every slot goes to the current best by priority).
+    /// Greedy top-K on plain decayed trade rates (the same half-life and volume weight, no
+    /// put-call pooling): no reserved/exploration split, no exploration, no hysteresis (every
+    /// slot goes to the current best by priority).
     pub fn greedy(config: &SchedulerConfig, slots: usize) -> anyhow::Result<Self> {
         let greedy = SchedulerConfig {
+            put_call_pooling: 0.0,
+            ..Self::greedy_config(config, slots)
+        };
+        Self::new("greedy", &greedy)
+    }
+
+    /// Ablation: greedy top-K on *our* decayed rates (with our put-call pooling). Shows what the
+    /// pooled estimate alone buys and what our exploration and hysteresis cost or save.
+    pub fn greedy_pooled(config: &SchedulerConfig, slots: usize) -> anyhow::Result<Self> {
+        Self::new("greedy+pool", &Self::greedy_config(config, slots))
+    }
+
+    fn greedy_config(config: &SchedulerConfig, slots: usize) -> SchedulerConfig {
+        SchedulerConfig {
             top_n: slots,
             exploration_fraction: 0.0,
             hysteresis: 0.0,
             ..config.clone()
-        };
-        Self::new("greedy", &greedy)
+        }
     }
 }
 
@@ -79,8 +93,9 @@ impl Policy for SchedulerPolicy {
 
     fn observe(&mut self, rec: &Recording, trade: &Trade) {
         if let Some(sym) = rec.symbols.get(trade.contract as usize) {
+            // The live loop's path: the trade, plus the put-call pooling credit.
             self.tracker
-                .record_trade(&**sym, trade.ts_ns, f64::from(trade.size));
+                .record_option_trade(sym, trade.ts_ns, f64::from(trade.size));
         }
     }
 

@@ -38,15 +38,19 @@ pub fn render(args: &EvalArgs, setup: &Setup, results: &[ScenarioResult]) -> Str
     let _ = writeln!(
         out,
         "ours: top_n {}, exploration_fraction {}, hysteresis {}, half_life_s {}, \
-         exploration_hold_intervals {}, exploration_weighting {:?}, volume_weight {}; greedy: same tracker, all slots by \
-         priority, no exploration, no hysteresis",
+         exploration_hold_intervals {}, exploration_weighting {:?}, exploration_memory_epochs {}, \
+         volume_weight {}, put_call_pooling {}; greedy: plain decayed rates (same half-life, no \
+         pooling), all slots by priority, no exploration, no hysteresis; greedy+pool: greedy on our \
+         pooled rates (ablation)",
         c.top_n,
         c.exploration_fraction,
         c.hysteresis,
         c.half_life_s,
         c.exploration_hold_intervals,
         c.exploration_weighting,
-        c.volume_weight
+        c.exploration_memory_epochs,
+        c.volume_weight,
+        c.put_call_pooling
     );
     for s in results {
         let oracle = s.get("oracle");
@@ -63,13 +67,13 @@ pub fn render(args: &EvalArgs, setup: &Setup, results: &[ScenarioResult]) -> Str
         );
         let _ = writeln!(
             out,
-            "{:<8} {:>10} {:>9} {:>10} {:>9} {:>11} {:>8}",
+            "{:<11} {:>10} {:>9} {:>10} {:>9} {:>11} {:>8}",
             "policy", "cov count", "/oracle", "cov prem", "/oracle", "churn/rebal", "active"
         );
         for p in &s.policies {
             let _ = writeln!(
                 out,
-                "{:<8} {:>10} {:>9.3} {:>10} {:>9.3} {:>11.1} {:>8.0}",
+                "{:<11} {:>10} {:>9.3} {:>10} {:>9.3} {:>11.1} {:>8.0}",
                 p.name,
                 pct(p.coverage_count()),
                 ratio(p.coverage_count(), o_count),
@@ -101,4 +105,81 @@ pub fn render(args: &EvalArgs, setup: &Setup, results: &[ScenarioResult]) -> Str
 
 fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
+}
+
+/// Across seeds, per scenario: ours minus greedy and ours minus static by count (points: min,
+/// mean, max, and in how many seeds ours was ahead), ours / oracle by count (min), and the mean
+/// churn of ours and greedy. The comparisons are paired: every policy sees the same market per
+/// seed.
+pub fn summary(runs: &[(u64, Vec<ScenarioResult>)]) -> String {
+    let mut out = String::new();
+    let seeds: Vec<String> = runs.iter().map(|(s, _)| s.to_string()).collect();
+    let _ = writeln!(
+        out,
+        "\nsummary over seeds {} (coverage by count; differences in points, paired per seed)",
+        seeds.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "{:<13} {:>26} {:>8} {:>26} {:>8} {:>13} {:>13}",
+        "scenario",
+        "ours-greedy min/mean/max",
+        "ahead",
+        "ours-static min/mean/max",
+        "ahead",
+        "ours/oracle",
+        "churn o/g"
+    );
+    let Some((_, first)) = runs.first() else {
+        return out;
+    };
+    for (k, scenario) in first.iter().enumerate() {
+        let mut vs_greedy = Vec::new();
+        let mut vs_static = Vec::new();
+        let mut to_oracle = f64::INFINITY;
+        let (mut churn_o, mut churn_g) = (0.0, 0.0);
+        for (_, results) in runs {
+            let Some(s) = results.get(k) else { continue };
+            let (Some(o), Some(g), Some(st), Some(or)) = (
+                s.get("ours"),
+                s.get("greedy"),
+                s.get("static"),
+                s.get("oracle"),
+            ) else {
+                continue;
+            };
+            vs_greedy.push(100.0 * (o.coverage_count() - g.coverage_count()));
+            vs_static.push(100.0 * (o.coverage_count() - st.coverage_count()));
+            to_oracle = to_oracle.min(ratio(o.coverage_count(), or.coverage_count()));
+            churn_o += o.churn();
+            churn_g += g.churn();
+        }
+        let n = vs_greedy.len().max(1) as f64;
+        let _ = writeln!(
+            out,
+            "{:<13} {:>26} {:>8} {:>26} {:>8} {:>13} {:>13}",
+            scenario.name,
+            spread(&vs_greedy),
+            ahead(&vs_greedy),
+            spread(&vs_static),
+            ahead(&vs_static),
+            format!("{:.1}%", 100.0 * to_oracle),
+            format!("{:.1}/{:.1}", churn_o / n, churn_g / n)
+        );
+    }
+    out
+}
+
+fn spread(d: &[f64]) -> String {
+    if d.is_empty() {
+        return "-".into();
+    }
+    let min = d.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = d.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mean = d.iter().sum::<f64>() / d.len() as f64;
+    format!("{min:+.2} / {mean:+.2} / {max:+.2}")
+}
+
+fn ahead(d: &[f64]) -> String {
+    format!("{}/{}", d.iter().filter(|x| **x > 0.0).count(), d.len())
 }

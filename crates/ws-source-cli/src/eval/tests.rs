@@ -33,7 +33,17 @@ fn same_seed_same_table_and_sane_values() {
     assert_eq!(results.len(), 4);
     for s in &results {
         let names: Vec<&str> = s.policies.iter().map(|p| p.name).collect();
-        assert_eq!(names, ["oracle", "ours", "greedy", "static", "random"]);
+        assert_eq!(
+            names,
+            [
+                "oracle",
+                "ours",
+                "greedy",
+                "greedy+pool",
+                "static",
+                "random"
+            ]
+        );
         let total = s.policies[0].total_trades;
         assert!(total > 1_000, "{}: {total} trades", s.name);
         for p in &s.policies {
@@ -106,10 +116,51 @@ fn rejects_bad_arguments() {
             trade_rate: f64::NAN,
             ..EvalArgs::default()
         },
+        EvalArgs {
+            seeds: 0,
+            ..EvalArgs::default()
+        },
+        EvalArgs {
+            put_call_pooling: Some(2.0),
+            ..EvalArgs::default()
+        },
     ];
     for args in bad {
         assert!(args.setup().is_err(), "{args:?}");
     }
+}
+
+#[test]
+fn seed_summary_pairs_ours_with_greedy_per_scenario() {
+    let runs: Vec<(u64, Vec<ScenarioResult>)> = [7, 8]
+        .into_iter()
+        .map(|seed| {
+            let args = EvalArgs {
+                seed,
+                hours: 0.1,
+                ..tiny(ScenarioArg::Stationary)
+            };
+            (seed, report(&args).0)
+        })
+        .collect();
+    let text = table::summary(&runs);
+    assert!(text.contains("summary over seeds 7, 8"), "{text}");
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("stationary"))
+        .unwrap_or_else(|| panic!("no stationary row in {text}"));
+    // Two paired comparisons per column: "k/2" ahead.
+    assert_eq!(row.matches("/2").count(), 2, "{row}");
+    let d: Vec<f64> = runs
+        .iter()
+        .map(|(_, r)| {
+            100.0
+                * (r[0].get("ours").unwrap().coverage_count()
+                    - r[0].get("greedy").unwrap().coverage_count())
+        })
+        .collect();
+    let mean = (d[0] + d[1]) / 2.0;
+    assert!(row.contains(&format!("{mean:+.2}")), "{row} vs {d:?}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod symbol;
 
 pub use batch::{BatchMeta, ConnectionState, DataBatch, Quality, Source};
 pub use event::{Codes, EquityTrade, Nbbo, OptionTrade, TradeOrNbbo};
-pub use option_contract::{Date, OccError, OptionContract, OptionRight, OptionRoot};
+pub use option_contract::{Date, OccError, OptionContract, OptionRight, OptionRoot, put_call_pair};
 pub use resource::{Cluster, ResourceType};
 pub use status::{StatusKind, StatusMessage};
 pub use symbol::{InlineStr, InlineStrError, Symbol, TradeId};

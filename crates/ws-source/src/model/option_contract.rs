@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::symbol::InlineStr;
+use super::symbol::{InlineStr, Symbol};
 
 /// Call or put.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -179,6 +179,40 @@ impl OptionContract {
     }
 }
 
+/// The contract with the same root, expiry and strike as the option `symbol` and the other right
+/// (`C` ↔ `P`), or `None` if `symbol` is not shaped like `O:` + OCC (root 1–6, `YYMMDD`, right, 8
+/// strike digits). A cheap shape check and a one-byte flip: no allocation, no full validation.
+///
+/// ```
+/// use ws_source::model::put_call_pair;
+/// assert_eq!(put_call_pair("O:SPY251219C00650000").unwrap(), "O:SPY251219P00650000");
+/// assert_eq!(put_call_pair("O:SPY251219P00650000").unwrap(), "O:SPY251219C00650000");
+/// assert!(put_call_pair("AAPL").is_none());
+/// ```
+pub fn put_call_pair(symbol: &str) -> Option<Symbol> {
+    let b = symbol.as_bytes();
+    let occ_len = b.len().checked_sub(2)?;
+    if !symbol.starts_with("O:") || !(16..=21).contains(&occ_len) {
+        return None;
+    }
+    let right = b.len() - 9;
+    if !b[right + 1..].iter().all(u8::is_ascii_digit)
+        || !b[right - 6..right].iter().all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let flipped = match b[right] {
+        b'C' => b'P',
+        b'P' => b'C',
+        _ => return None,
+    };
+    let mut buf = [0u8; 23];
+    let out = buf.get_mut(..b.len())?;
+    out.copy_from_slice(b);
+    out[right] = flipped;
+    Symbol::new(std::str::from_utf8(out).ok()?).ok()
+}
+
 fn digits(b: &[u8]) -> Option<u32> {
     let mut v: u32 = 0;
     for &c in b {
@@ -193,6 +227,31 @@ fn digits(b: &[u8]) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn put_call_pair_flips_only_valid_shapes() {
+        assert_eq!(
+            put_call_pair("O:A251219C00001000").unwrap(),
+            "O:A251219P00001000"
+        );
+        assert_eq!(
+            put_call_pair("O:SPXW25121P06500000").map(|s| s.to_string()),
+            None // 5-digit date: the right is not where OCC puts it
+        );
+        for bad in [
+            "",
+            "O:",
+            "X:SPY251219C00650000",
+            "O:SPY251219X00650000",
+            "O:SPY251219C0065000A",
+            "O:SPY2512A9C00650000",
+            "O:TOOLONGR251219C00650000",
+        ] {
+            assert!(put_call_pair(bad).is_none(), "{bad}");
+        }
+        let s = "O:SPY251219C00650000";
+        assert_eq!(put_call_pair(&put_call_pair(s).unwrap()).unwrap(), s);
+    }
 
     #[test]
     fn parses_and_round_trips() {

@@ -4,7 +4,8 @@ use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use super::config::{ConfigError, SchedulerConfig, validate_activity};
+use super::config::{ConfigError, SchedulerConfig, validate_activity, validate_pooling};
+use crate::model::put_call_pair;
 
 /// One instrument's decayed counters, as of `last_ns`. 32 bytes.
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +76,8 @@ pub struct ActivityTracker<K = String> {
     /// `ln 2 / half_life_s`: converts a decayed count to a rate per second.
     count_to_rate: f64,
     volume_weight: f64,
+    /// Share of an option trade credited to its put-call pair.
+    put_call_pooling: f64,
     /// Time of the last sync into a scheduler.
     synced_ns: Option<i64>,
     /// Instruments were removed since the last sync: the next one must be full.
@@ -116,14 +119,36 @@ impl<K: Hash + Eq + Clone> ActivityTracker<K> {
             half_life_ns: half_life_s * 1e9,
             count_to_rate: std::f64::consts::LN_2 / half_life_s,
             volume_weight,
+            put_call_pooling: 0.0,
             synced_ns: None,
             full_sync: true,
         })
     }
 
-    /// A tracker using `config.half_life_s` and `config.volume_weight`.
+    /// A tracker using `config.half_life_s`, `config.volume_weight` and
+    /// `config.put_call_pooling`.
     pub fn from_config(config: &SchedulerConfig) -> Result<Self, ConfigError> {
-        Self::new(config.half_life_s, config.volume_weight)
+        validate_pooling(config.put_call_pooling)?;
+        Ok(Self::new(config.half_life_s, config.volume_weight)?
+            .with_put_call_pooling(config.put_call_pooling))
+    }
+
+    /// Sets the share of each option trade that
+    /// [`record_option_trade`](Self::record_option_trade) credits to the put-call pair. Values
+    /// outside `[0, 1]` (and NaN) are clamped to it; see
+    /// [`SchedulerConfig::put_call_pooling`](super::SchedulerConfig::put_call_pooling).
+    pub fn with_put_call_pooling(mut self, share: f64) -> Self {
+        self.put_call_pooling = if share.is_nan() {
+            0.0
+        } else {
+            share.clamp(0.0, 1.0)
+        };
+        self
+    }
+
+    /// The share of each option trade credited to the put-call pair.
+    pub fn put_call_pooling(&self) -> f64 {
+        self.put_call_pooling
     }
 
     /// Like [`ActivityTracker::new`], with room for `capacity` instruments before reallocating.
@@ -140,15 +165,33 @@ impl<K: Hash + Eq + Clone> ActivityTracker<K> {
     /// Records `count` messages and `volume` traded units for `key` at `ts_ns`.
     ///
     /// Feed it every message seen on a subscribed stream (`count = 1`, `volume = 0` for a quote)
-    /// and every options trade from the `T.*` feed (`count = 1`, `volume = size`). A NaN, infinite
-    /// or negative `volume` counts as 0. The key is only cloned when the instrument is new.
+    /// and every options trade from the `T.*` feed (`count = 1`, `volume = size`; or use
+    /// [`record_option_trade`](Self::record_option_trade), which also pools the put-call pair). A
+    /// NaN, infinite or negative `volume` counts as 0. The key is only cloned when the instrument
+    /// is new.
     pub fn record<Q>(&mut self, key: &Q, ts_ns: i64, count: u32, volume: f64)
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
+        self.record_weighted(key, ts_ns, f64::from(count), volume, |k| Some(k.to_owned()));
+    }
+
+    /// Adds `count` (possibly fractional) messages and `volume` to `key`'s decayed counters;
+    /// `make_key` builds the owned key when the instrument is new (`None`: not recorded).
+    fn record_weighted<Q>(
+        &mut self,
+        key: &Q,
+        ts_ns: i64,
+        count: f64,
+        volume: f64,
+        make_key: impl FnOnce(&Q) -> Option<K>,
+    ) where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let volume = clean(volume);
-        let count = f64::from(count);
+        let count = clean(count);
         if let Some(e) = self.entries.get_mut(key) {
             let dt = ts_ns.saturating_sub(e.last_ns);
             let half_life_ns = self.half_life_ns;
@@ -165,9 +208,9 @@ impl<K: Hash + Eq + Clone> ActivityTracker<K> {
                 e.msgs += count * f;
                 e.volume += volume * f;
             }
-        } else {
+        } else if let Some(owned) = make_key(key) {
             self.entries.insert(
-                key.to_owned(),
+                owned,
                 Decayed {
                     msgs: count,
                     volume,
@@ -175,6 +218,56 @@ impl<K: Hash + Eq + Clone> ActivityTracker<K> {
                     dirty: true,
                 },
             );
+        }
+    }
+
+    /// Records one options trade of `size` contracts on `symbol` (`O:` + OCC) at `ts_ns`, and
+    /// credits [`put_call_pooling`](Self::put_call_pooling) of it (count and volume) to the
+    /// contract with the same root, expiry and strike and the other right.
+    ///
+    /// Why: a call and a put at one strike trade together (both are as far from the money, both
+    /// react to the same news), so the pair's trades are evidence about each other. A contract's
+    /// own decayed count is a noisy estimate of its rate (a few trades per half-life near the cut
+    /// of the top 1,000); pooling a share of the pair's count lowers that noise, and ranks the
+    /// untraded side of an active strike before any trade on it. The pooled priority is still a
+    /// decayed count (linear in the events), so incremental hand-over
+    /// ([`sync_from`](super::SubscriptionScheduler::sync_from)) stays exact. With pooling 0 this
+    /// is [`record_trade`](Self::record_trade).
+    ///
+    /// Symbols that are not OCC option symbols are recorded without a pair. A key type that
+    /// cannot hold `symbol` (e.g. an inline symbol over its capacity) records nothing.
+    ///
+    /// ```
+    /// use ws_source::ActivityTracker;
+    ///
+    /// let mut t: ActivityTracker = ActivityTracker::new(60.0, 0.0).unwrap().with_put_call_pooling(0.25);
+    /// t.record_option_trade("O:SPY251219C00650000", 0, 10.0);
+    /// let call = t.message_rate("O:SPY251219C00650000", 0);
+    /// let put = t.message_rate("O:SPY251219P00650000", 0);
+    /// assert!((put - 0.25 * call).abs() < 1e-12);
+    /// ```
+    pub fn record_option_trade(&mut self, symbol: &str, ts_ns: i64, size: f64)
+    where
+        K: Borrow<str> + for<'s> TryFrom<&'s str>,
+    {
+        self.record_weighted(symbol, ts_ns, 1.0, size, |s| K::try_from(s).ok());
+        if let Some(pair) = put_call_pair(symbol) {
+            self.credit_pair(&pair, ts_ns, size);
+        }
+    }
+
+    /// The pooling half of [`record_option_trade`](Self::record_option_trade) on its own: credits
+    /// `put_call_pooling` of a trade of `size` at `ts_ns` to `pair` (the other right of the traded
+    /// contract, see [`put_call_pair`]). For sharded trackers, where the traded contract and its
+    /// pair may belong to different shards: record the trade in its own shard's tracker with
+    /// [`record_trade`](Self::record_trade) and credit the pair in the pair's shard.
+    pub fn credit_pair(&mut self, pair: &str, ts_ns: i64, size: f64)
+    where
+        K: Borrow<str> + for<'s> TryFrom<&'s str>,
+    {
+        let w = self.put_call_pooling;
+        if w > 0.0 {
+            self.record_weighted(pair, ts_ns, w, w * clean(size), |s| K::try_from(s).ok());
         }
     }
 
@@ -365,8 +458,56 @@ impl<K: Hash + Eq + Clone> ActivityTracker<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Symbol;
 
     const S: i64 = 1_000_000_000;
+
+    #[test]
+    fn put_call_pooling_credits_the_pair_as_a_decayed_count() {
+        let mut t: ActivityTracker = ActivityTracker::new(10.0, 1.0)
+            .unwrap()
+            .with_put_call_pooling(0.2);
+        let (c, p) = ("O:SPY251219C00650000", "O:SPY251219P00650000");
+        t.record_option_trade(c, 0, 10.0);
+        t.record_option_trade(p, 10 * S, 5.0);
+        // The call: its own trade decayed one half-life, plus 20 % of the put's.
+        let own = |x: f64| x * std::f64::consts::LN_2 / 10.0;
+        assert!((t.message_rate(c, 10 * S) - own(0.5 + 0.2)).abs() < 1e-12);
+        assert!((t.volume_rate(c, 10 * S) - own(5.0 + 0.2 * 5.0)).abs() < 1e-12);
+        assert!((t.message_rate(p, 10 * S) - own(1.0 + 0.2 * 0.5)).abs() < 1e-12);
+        // Not an option symbol: recorded, no pair.
+        t.record_option_trade("AAPL", 0, 1.0);
+        assert_eq!(t.len(), 3);
+        // Pooling 0 (and clamped NaN) is a plain record_trade.
+        let mut plain: ActivityTracker = ActivityTracker::new(10.0, 0.0)
+            .unwrap()
+            .with_put_call_pooling(f64::NAN);
+        plain.record_option_trade(c, 0, 1.0);
+        assert_eq!(plain.len(), 1);
+        assert_eq!(plain.put_call_pooling(), 0.0);
+    }
+
+    #[test]
+    fn pooling_works_with_inline_symbol_keys_and_stays_incremental() {
+        let cfg = SchedulerConfig {
+            put_call_pooling: 0.5,
+            ..SchedulerConfig::default()
+        };
+        let mut t: ActivityTracker<Symbol> = ActivityTracker::from_config(&cfg).unwrap();
+        t.record_option_trade("O:SPY251219C00650000", 0, 1.0);
+        assert!(t.message_rate("O:SPY251219P00650000", 0) > 0.0);
+        // A symbol too long for the inline key is not recorded (and does not panic).
+        t.record_option_trade("O:ABCDEFGHIJKLMNOPQRSTUVWXYZ251219C00650000", 0, 1.0);
+        assert_eq!(t.len(), 2);
+        // The scheduler's incremental hand-over matches a fresh snapshot.
+        let mut sched = crate::scheduler::SubscriptionScheduler::new(&cfg);
+        sched.sync_from(&mut t, S);
+        t.record_option_trade("O:SPY251219P00650000", 2 * S, 3.0);
+        sched.sync_from(&mut t, 5 * S);
+        for (k, r) in t.iter_rates(5 * S) {
+            assert!((sched.priorities()[k.as_str()] - r).abs() < 1e-12, "{k}");
+        }
+    }
 
     #[test]
     fn steady_stream_converges_to_its_rate() {

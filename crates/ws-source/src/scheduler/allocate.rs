@@ -36,6 +36,9 @@ pub(crate) struct PlanInput<'a> {
     pub exploration_fraction: f64,
     pub weighting: ExplorationWeighting,
     pub hysteresis: f64,
+    /// Seconds of activity a priority summarizes (`half_life_s / ln 2`): priority × window is the
+    /// decayed event count.
+    pub window_s: f64,
     /// How long an exploration pick is held (ns).
     pub hold_ns: i64,
     /// How many epochs an exploration pick is remembered.
@@ -175,6 +178,9 @@ impl<'a> PlanInput<'a> {
                 let draw = match self.weighting {
                     ExplorationWeighting::Uniform => rng::draw(seed, sym),
                     ExplorationWeighting::Priority => rng::weighted_key(rng::draw(seed, sym), p),
+                    ExplorationWeighting::Posterior => {
+                        rng::posterior_key(rng::draw(seed, sym), p, self.window_s)
+                    }
                 };
                 if let Some(bar) = pool.bar() {
                     // Nothing can beat a never-explored bar with a larger draw: skip the lookups.

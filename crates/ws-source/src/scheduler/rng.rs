@@ -67,6 +67,24 @@ pub(crate) fn weighted_key(draw: u64, weight: f64) -> u64 {
     if key > 0.0 { key.to_bits() } else { 0 }
 }
 
+/// Posterior-sampling key (Thompson sampling): a draw of the decayed event count `n = priority ×
+/// window_s` perturbed by its Poisson noise, `n + √n · z` with `z` standard normal (Box–Muller
+/// from the two halves of `draw`), floored at 0. Larger samples are preferred, so the key is the
+/// bitwise complement of the sample's bits (non-negative floats order like their bits); ties (e.g.
+/// among silent instruments, all at 0) are broken by a uniform draw.
+#[inline]
+pub(crate) fn posterior_key(draw: u64, priority: f64, window_s: f64) -> u64 {
+    let n = priority * window_s;
+    let n = if n.is_finite() && n > 0.0 { n } else { 0.0 };
+    let u1 = ((draw >> 32) + 1) as f64 / (1u64 << 32) as f64; // (0, 1]
+    let u2 = (draw & 0xffff_ffff) as f64 / (1u64 << 32) as f64; // [0, 1)
+    let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+    let sample = (n + n.sqrt() * z).max(0.0);
+    // Quantize the sample to f32 precision and append 20 random bits for tie-breaking.
+    let bits = u64::from((sample as f32).to_bits());
+    !((bits << 20) | (mix64(draw) >> 44))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +116,33 @@ mod tests {
             })
             .count();
         assert!((14_600..15_400).contains(&heavy_wins), "{heavy_wins}");
+    }
+
+    #[test]
+    fn posterior_keys_favour_larger_counts_and_rank_silent_last() {
+        let s = epoch_seed(3, 1);
+        let window = 173.0; // a 120 s half-life
+        let key = |sym: &str, p: f64| posterior_key(draw(s, sym), p, window);
+        // Deterministic.
+        assert_eq!(key("O:A", 0.05), key("O:A", 0.05));
+        // Silent candidates (priority 0, NaN, negative) sample 0: behind any active one whose
+        // sample is positive, and ordered among themselves by the uniform tie-break.
+        assert!(key("O:B", 0.05) < key("O:C", 0.0));
+        assert!(key("O:D", f64::NAN) > key("O:E", 1.0));
+        // A candidate with twice the count (10 vs 5 events) wins most, not all, two-way races:
+        // the posterior spreads where the counts are small (Poisson noise ~ sqrt(n)).
+        let n = 10_000;
+        let wins = (0..n)
+            .filter(|i| key(&format!("H{i}"), 10.0 / window) < key(&format!("L{i}"), 5.0 / window))
+            .count();
+        assert!((8_000..9_800).contains(&wins), "{wins}");
+        // With 400 vs 200 events the noise is small next to the gap: the larger nearly always wins.
+        let wins = (0..n)
+            .filter(|i| {
+                key(&format!("H{i}"), 400.0 / window) < key(&format!("L{i}"), 200.0 / window)
+            })
+            .count();
+        assert!(wins > 9_990, "{wins}");
     }
 
     #[test]

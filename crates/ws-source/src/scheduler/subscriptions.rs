@@ -99,6 +99,7 @@ pub struct SubscriptionScheduler {
     exploration_weighting: ExplorationWeighting,
     exploration_memory_epochs: u64,
     exploration_hold_intervals: u64,
+    half_life_s: f64,
     /// Number of rebalances committed so far.
     epoch: u64,
     /// Time of the last committed rebalance.
@@ -142,6 +143,7 @@ impl SubscriptionScheduler {
             exploration_weighting: config.exploration_weighting,
             exploration_memory_epochs: config.exploration_memory_epochs.max(1),
             exploration_hold_intervals: config.exploration_hold_intervals.max(1),
+            half_life_s: config.half_life_s,
             epoch: 0,
             last_rebalance_ns: None,
             incumbents: HashMap::new(),
@@ -469,6 +471,7 @@ impl SubscriptionScheduler {
             exploration_fraction: self.exploration_fraction,
             weighting: self.exploration_weighting,
             hysteresis: self.hysteresis,
+            window_s: self.half_life_s / std::f64::consts::LN_2,
             hold_ns: self
                 .interval_ns()
                 .saturating_mul(i64::try_from(self.exploration_hold_intervals).unwrap_or(i64::MAX)),

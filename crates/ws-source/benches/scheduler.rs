@@ -8,6 +8,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use ws_source::scheduler::ExplorationWeighting;
 use ws_source::{ActivityTracker, SchedulerConfig, SubscriptionScheduler};
 
 const S: i64 = 1_000_000_000;
@@ -46,18 +47,27 @@ fn rebalance(c: &mut Criterion) {
     let mut g = c.benchmark_group("rebalance_1000_slots");
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(5));
-    for n in [10_000usize, 1_500_000] {
-        let mut sched = SubscriptionScheduler::new(&config());
-        sched.update_priorities(priorities(n));
-        let interval = sched.rebalance_interval_s() as i64 * S;
-        let mut now = 0;
-        sched.rebalance(SLOTS, now); // steady state: incumbents exist
-        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
-            b.iter(|| {
-                now += interval;
-                black_box(sched.rebalance(black_box(SLOTS), now))
-            })
-        });
+    for weighting in [
+        ExplorationWeighting::Posterior,
+        ExplorationWeighting::Uniform,
+    ] {
+        for n in [10_000usize, 1_500_000] {
+            let mut sched = SubscriptionScheduler::new(&SchedulerConfig {
+                exploration_weighting: weighting,
+                ..config()
+            });
+            sched.update_priorities(priorities(n));
+            let interval = sched.rebalance_interval_s() as i64 * S;
+            let mut now = 0;
+            sched.rebalance(SLOTS, now); // steady state: incumbents exist
+            let id = BenchmarkId::new(format!("{weighting:?}").to_lowercase(), n);
+            g.bench_with_input(id, &n, |b, _| {
+                b.iter(|| {
+                    now += interval;
+                    black_box(sched.rebalance(black_box(SLOTS), now))
+                })
+            });
+        }
     }
     g.finish();
 }

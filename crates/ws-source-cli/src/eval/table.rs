@@ -108,8 +108,8 @@ fn yes(b: bool) -> &'static str {
 }
 
 /// Across seeds, per scenario: ours minus greedy and ours minus static by count (points: min,
-/// mean, max, and in how many seeds ours was ahead), ours / oracle by count (min), and the mean
-/// churn of ours and greedy. The comparisons are paired: every policy sees the same market per
+/// mean, max, and in how many seeds ours was ahead), ours minus greedy by premium (mean, seeds
+/// ahead), ours / oracle by count (min), and the mean churn of ours and greedy. The comparisons are paired: every policy sees the same market per
 /// seed.
 pub fn summary(runs: &[(u64, Vec<ScenarioResult>)]) -> String {
     let mut out = String::new();
@@ -121,12 +121,13 @@ pub fn summary(runs: &[(u64, Vec<ScenarioResult>)]) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<13} {:>26} {:>8} {:>26} {:>8} {:>13} {:>13}",
+        "{:<13} {:>26} {:>6} {:>26} {:>6} {:>17} {:>12} {:>10}",
         "scenario",
         "ours-greedy min/mean/max",
         "ahead",
         "ours-static min/mean/max",
         "ahead",
+        "prem o-g (ahead)",
         "ours/oracle",
         "churn o/g"
     );
@@ -136,6 +137,7 @@ pub fn summary(runs: &[(u64, Vec<ScenarioResult>)]) -> String {
     for (k, scenario) in first.iter().enumerate() {
         let mut vs_greedy = Vec::new();
         let mut vs_static = Vec::new();
+        let mut prem_vs_greedy = Vec::new();
         let mut to_oracle = f64::INFINITY;
         let (mut churn_o, mut churn_g) = (0.0, 0.0);
         for (_, results) in runs {
@@ -150,6 +152,7 @@ pub fn summary(runs: &[(u64, Vec<ScenarioResult>)]) -> String {
             };
             vs_greedy.push(100.0 * (o.coverage_count() - g.coverage_count()));
             vs_static.push(100.0 * (o.coverage_count() - st.coverage_count()));
+            prem_vs_greedy.push(100.0 * (o.coverage_premium() - g.coverage_premium()));
             to_oracle = to_oracle.min(ratio(o.coverage_count(), or.coverage_count()));
             churn_o += o.churn();
             churn_g += g.churn();
@@ -157,12 +160,17 @@ pub fn summary(runs: &[(u64, Vec<ScenarioResult>)]) -> String {
         let n = vs_greedy.len().max(1) as f64;
         let _ = writeln!(
             out,
-            "{:<13} {:>26} {:>8} {:>26} {:>8} {:>13} {:>13}",
+            "{:<13} {:>26} {:>6} {:>26} {:>6} {:>17} {:>12} {:>10}",
             scenario.name,
             spread(&vs_greedy),
             ahead(&vs_greedy),
             spread(&vs_static),
             ahead(&vs_static),
+            format!(
+                "{:+.2} ({})",
+                prem_vs_greedy.iter().sum::<f64>() / n,
+                ahead(&prem_vs_greedy)
+            ),
             format!("{:.1}%", 100.0 * to_oracle),
             format!("{:.1}/{:.1}", churn_o / n, churn_g / n)
         );

@@ -149,8 +149,8 @@ fn seed_summary_pairs_ours_with_greedy_per_scenario() {
         .lines()
         .find(|l| l.starts_with("stationary"))
         .unwrap_or_else(|| panic!("no stationary row in {text}"));
-    // Two paired comparisons per column: "k/2" ahead.
-    assert_eq!(row.matches("/2").count(), 2, "{row}");
+    // Two paired comparisons per column: "k/2" ahead (count vs greedy, vs static, premium).
+    assert_eq!(row.matches("/2").count(), 3, "{row}");
     let d: Vec<f64> = runs
         .iter()
         .map(|(_, r)| {

@@ -23,7 +23,13 @@
 //!   FNV-1a hash of the symbol), independent of `HashMap` order, platform and crate versions.
 //! - **Exploration** picks among the instruments outside the exploitation set, never or least
 //!   recently explored first (remembered for `exploration_memory_epochs`), so it rotates; within
-//!   that, uniformly by default or in proportion to priority ([`ExplorationWeighting`]).
+//!   that, by Thompson sampling by default (each candidate's decayed count perturbed by its
+//!   Poisson noise, so the draws land where the ranking is uncertain), uniformly, or in proportion
+//!   to priority ([`ExplorationWeighting`]).
+//! - **Put-call pooling.** [`ActivityTracker::record_option_trade`] credits a share
+//!   (`put_call_pooling`) of each option trade to the other right at the same strike: the two
+//!   trade together, so pooling lowers the noise of the estimates near the cut. The result is
+//!   still a decayed count, so the incremental hand-over below stays exact.
 //! - **Hysteresis** is a score boost: incumbents compete with priority × `(1 + hysteresis)` and win
 //!   ties. The reserved `top_n` is unconditional, so a newcomer to the top `top_n` displaces the
 //!   lowest-scored incumbent even without exceeding the factor.

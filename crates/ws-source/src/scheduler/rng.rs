@@ -85,6 +85,26 @@ pub(crate) fn posterior_key(draw: u64, priority: f64, window_s: f64) -> u64 {
     !((bits << 20) | (mix64(draw) >> 44))
 }
 
+/// Bound on `|z|` in [`posterior_key`]: Box–Muller with `u1 >= 2^-32` gives
+/// `sqrt(-2 ln 2^-32) ≈ 6.66`.
+const Z_MAX: f64 = 6.7;
+
+/// The largest sample [`posterior_key`] can draw for `priority`: lets the exploration pass skip
+/// candidates that cannot beat the current bar without hashing their symbol.
+#[inline]
+pub(crate) fn posterior_upper_bound(priority: f64, window_s: f64) -> f32 {
+    let n = priority * window_s;
+    let n = if n.is_finite() && n > 0.0 { n } else { 0.0 };
+    (n + n.sqrt() * Z_MAX) as f32
+}
+
+/// The sample a [`posterior_key`] was made from (at the key's `f32` precision).
+#[inline]
+pub(crate) fn posterior_sample(key: u64) -> f32 {
+    // The sample's bits are bits 20..52 of the complemented key.
+    f32::from_bits(((!key) >> 20) as u32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +136,26 @@ mod tests {
             })
             .count();
         assert!((14_600..15_400).contains(&heavy_wins), "{heavy_wins}");
+    }
+
+    #[test]
+    fn posterior_bound_holds_and_samples_decode() {
+        let s = epoch_seed(11, 2);
+        for i in 0..20_000u64 {
+            let p = (i % 200) as f64 * 0.003;
+            let d = draw(s, &format!("O:X{i}"));
+            let key = posterior_key(d, p, 173.0);
+            let sample = posterior_sample(key);
+            assert!(
+                sample >= 0.0 && sample <= posterior_upper_bound(p, 173.0),
+                "{p} {sample}"
+            );
+        }
+        // Extreme draws stay within the bound too.
+        for d in [0, u64::MAX, 1 << 32, (1 << 32) - 1] {
+            let key = posterior_key(d, 0.05, 173.0);
+            assert!(posterior_sample(key) <= posterior_upper_bound(0.05, 173.0));
+        }
     }
 
     #[test]

@@ -100,6 +100,18 @@ pub struct Governor {
 }
 
 impl Governor {
+    /// The ceiling.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Lowers (or raises) the ceiling, e.g. when the server enforces a lower limit than
+    /// configured; the current capacity is clamped to it.
+    pub fn set_max(&mut self, max: usize) {
+        self.max = max;
+        self.current = self.current.min(max);
+    }
+
     /// A governor for a shard whose scheduled capacity is at most `max`.
     pub fn new(config: BackpressureConfig, max: usize) -> Governor {
         Governor {
@@ -236,6 +248,18 @@ mod tests {
         );
         assert_eq!(g.observe(0.9, 0, 0), Decision::Shed(0));
         assert_eq!(g.observe(0.9, 0, 1_000 * MS), Decision::Hold);
+    }
+
+    #[test]
+    fn a_lowered_ceiling_clamps_the_capacity_and_bounds_restores() {
+        let mut g = Governor::new(BackpressureConfig::default(), 1_000);
+        g.set_max(950);
+        assert_eq!((g.max(), g.capacity()), (950, 950));
+        // Healthy for a long time: never back above the new ceiling.
+        for t in 0..100 {
+            g.observe(0.0, 0, t * 10_000_000_000);
+        }
+        assert_eq!(g.capacity(), 950);
     }
 
     #[test]

@@ -28,16 +28,37 @@ use crate::stats::WorkerStats;
 use crate::timestamp::now_ns;
 use crate::worker::WorkerCommand;
 
-/// One observation for the activity tracker.
+/// One observation for the rebalancer: activity for the tracker, or a rejected subscription.
 #[derive(Debug, Clone, Copy)]
 pub struct ActivitySample {
     /// The option contract.
     pub symbol: Symbol,
-    /// SIP time, Unix ns.
+    /// SIP time (activity) or receive time (rejection), Unix ns.
     pub ts_ns: i64,
-    /// Traded contracts for a trade; `None` for a quote.
-    pub trade_size: Option<f64>,
+    /// What happened.
+    pub kind: ActivityKind,
 }
+
+/// What an [`ActivitySample`] reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ActivityKind {
+    /// A trade of `size` contracts (from `T.*`).
+    Trade {
+        /// Traded contracts.
+        size: f64,
+    },
+    /// A message on a subscribed quote stream.
+    Quote,
+    /// The server rejected the contract's quote subscription. `limit`: the reason was the
+    /// per-connection subscription limit (the server's limit is lower than our capacity).
+    Rejected {
+        /// The rejection was `subscription limit exceeded`.
+        limit: bool,
+    },
+}
+
+/// How long a contract whose subscription the server rejected is kept out of the schedule.
+pub const REJECTED_COOLDOWN_NS: i64 = 300 * 1_000_000_000;
 
 /// Activity samples of one frame.
 pub type ActivityBatch = Vec<ActivitySample>;
@@ -77,6 +98,33 @@ struct Shard {
     scheduler: SubscriptionScheduler,
     capacity: Arc<ShardCapacity>,
     commands: Option<mpsc::UnboundedSender<WorkerCommand>>,
+}
+
+impl Shard {
+    /// The server rejected `symbol`'s quote subscription: the scheduler stops counting it as
+    /// subscribed and keeps it out for [`REJECTED_COOLDOWN_NS`]. A rejection for the limit means
+    /// the server's limit is below our capacity: the ceiling drops to what the server holds.
+    fn on_rejected(&mut self, shard: usize, symbol: &Symbol, limit: bool) {
+        let was = self
+            .scheduler
+            .exclude(symbol, now_ns().saturating_add(REJECTED_COOLDOWN_NS));
+        if limit && was {
+            let held = self.scheduler.subscribed_count();
+            if held < self.governor.max() {
+                warn!(
+                    shard,
+                    ceiling = held,
+                    configured = self.capacity.max,
+                    "the server's option-quote limit is below the configured capacity; lowering it"
+                );
+                self.governor.set_max(held);
+                self.capacity
+                    .current
+                    .store(self.governor.capacity(), Ordering::Relaxed);
+            }
+        }
+        debug!(shard, symbol = %symbol, limit, was_subscribed = was, "quote subscription rejected");
+    }
 }
 
 /// What the rebalancer needs to know about one shard.
@@ -151,15 +199,21 @@ impl Rebalancer {
     fn record(&mut self, batch: ActivityBatch) {
         let n = self.shards.len();
         for s in batch {
-            let shard = &mut self.shards[shard_for(&s.symbol, n)];
-            if !shard.pinned.contains(&s.symbol) {
-                match s.trade_size {
-                    Some(size) => shard.tracker.record_trade(&s.symbol, s.ts_ns, size),
-                    None => shard.tracker.record_message(&s.symbol, s.ts_ns),
+            let i = shard_for(&s.symbol, n);
+            let shard = &mut self.shards[i];
+            match s.kind {
+                ActivityKind::Rejected { limit } => {
+                    shard.on_rejected(i, &s.symbol, limit);
+                    continue;
                 }
+                _ if shard.pinned.contains(&s.symbol) => {}
+                ActivityKind::Trade { size } => {
+                    shard.tracker.record_trade(&s.symbol, s.ts_ns, size)
+                }
+                ActivityKind::Quote => shard.tracker.record_message(&s.symbol, s.ts_ns),
             }
             // Put-call pooling: the pair may live in another shard (see `credit_pair`).
-            if let (Some(size), Some(pair)) = (s.trade_size, put_call_pair(&s.symbol)) {
+            if let (ActivityKind::Trade { size }, Some(pair)) = (s.kind, put_call_pair(&s.symbol)) {
                 let shard = &mut self.shards[shard_for(&pair, n)];
                 if !shard.pinned.contains(&pair) {
                     shard.tracker.credit_pair(&pair, s.ts_ns, size);
@@ -344,7 +398,7 @@ mod tests {
         r.record(vec![ActivitySample {
             symbol: call,
             ts_ns: 1,
-            trade_size: Some(3.0),
+            kind: ActivityKind::Trade { size: 3.0 },
         }]);
         let own = &r.shards[shard_for(&call, n)].tracker;
         let other = &r.shards[shard_for(&put, n)].tracker;
@@ -357,7 +411,7 @@ mod tests {
         r.record(vec![ActivitySample {
             symbol: put,
             ts_ns: 2,
-            trade_size: None,
+            kind: ActivityKind::Quote,
         }]);
         assert_eq!(r.shards[shard_for(&call, n)].tracker.len(), 1);
     }

@@ -28,10 +28,10 @@ use crate::connection::{WebSocketStream, connect_and_subscribe, send_channels};
 use crate::error::WsError;
 use crate::model::{
     BatchMeta, Cluster, ConnectionState, DataBatch, Quality, ResourceType, Source, StatusKind,
-    StatusMessage, TradeOrNbbo,
+    StatusMessage, Symbol, TradeOrNbbo,
 };
 use crate::parse::{FrameContext, parse_frame};
-use crate::rebalance::{ActivityBatch, ActivitySample};
+use crate::rebalance::{ActivityBatch, ActivityKind, ActivitySample};
 use crate::secret::ApiKey;
 use crate::stats::{ConnectionEvent, ConnectionEventKind, WorkerStats};
 use crate::timestamp::{NANOS_PER_MILLI, now_ns};
@@ -542,12 +542,39 @@ impl Runner {
                 TradeOrNbbo::OptionTrade(t) => Some(ActivitySample {
                     symbol: t.symbol,
                     ts_ns: t.sip_ts_ns,
-                    trade_size: Some(t.size as f64),
+                    kind: ActivityKind::Trade {
+                        size: t.size as f64,
+                    },
                 }),
                 _ => None,
             })
             .collect();
         if tx.try_send(samples).is_err() {
+            self.io.activity_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// An `error` status that names one of our channels: the server did not subscribe it. It
+    /// leaves the desired set (re-sending it on every reconnect would only be rejected again),
+    /// and a scheduled option quote is reported to the rebalancer, which frees its slot.
+    fn on_rejected(&mut self, channel: &str, message: &str) {
+        if channel.is_empty() || !self.desired.remove(channel) {
+            return;
+        }
+        let (Some(tx), Some(contract)) = (&self.io.activity, channel.strip_prefix("Q.")) else {
+            return;
+        };
+        let Ok(symbol) = Symbol::new(contract) else {
+            return;
+        };
+        let sample = ActivitySample {
+            symbol,
+            ts_ns: now_ns(),
+            kind: ActivityKind::Rejected {
+                limit: message.starts_with("subscription limit exceeded"),
+            },
+        };
+        if tx.try_send(vec![sample]).is_err() {
             self.io.activity_dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -567,6 +594,7 @@ impl Runner {
                 WorkerStats::add(&self.io.stats.subscription_errors, 1);
                 let channel = status.message.rsplit(": ").next().unwrap_or("");
                 warn!(%cluster, shard, channel, message = %status.message, "server reported an error");
+                self.on_rejected(channel, &status.message);
             }
             StatusKind::Other { status: raw } => {
                 warn!(%cluster, shard, status = %raw, message = %status.message, "unknown status from the server");

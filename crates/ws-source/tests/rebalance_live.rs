@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::sim::{config_for, init_tracing};
 use futures_util::StreamExt;
 use massive_sim::{MarketConfig, Rates, SimConfig, SimServer};
-use ws_source::{ConnectionManager, FeedConfig};
+use ws_source::{ConnectionManager, FeedConfig, WsConfig};
 
 /// The share of the simulator's true option-trade intensity that falls on `subscribed`.
 fn coverage(sim: &massive_sim::SimHandle, subscribed: &HashSet<String>) -> f64 {
@@ -49,6 +49,20 @@ fn quote_subscriptions(sim: &massive_sim::SimHandle) -> HashSet<String> {
         .collect()
 }
 
+/// Options only, quotes scheduled, rebalancing every second on a 3 s half-life.
+fn scheduled_options_config(sim: &massive_sim::SimHandle) -> WsConfig {
+    let mut config = config_for(sim);
+    config.feeds.equity_quotes.enabled = false;
+    config.feeds.equity_trades.enabled = false;
+    config.feeds.options_quotes = FeedConfig::scheduled();
+    config.scheduler.rebalance_interval_s = 1;
+    config.scheduler.half_life_s = 3.0;
+    // These tests are about rebalancing: keep load shedding (tested in backpressure.rs) out of
+    // them, so a busy CI machine cannot lower the capacity (config_for relaxes staleness).
+    config.backpressure.queue_high_ratio = 1.0;
+    config
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduled_quotes_follow_activity_within_the_limit() {
     init_tracing();
@@ -69,16 +83,7 @@ async fn scheduled_quotes_follow_activity_within_the_limit() {
     let universe = sim.with_market(|m| m.contracts().len());
     assert!(universe > 2_000, "universe of {universe} contracts");
 
-    let mut config = config_for(&sim);
-    config.feeds.equity_quotes.enabled = false;
-    config.feeds.equity_trades.enabled = false;
-    config.feeds.options_quotes = FeedConfig::scheduled();
-    config.scheduler.rebalance_interval_s = 1;
-    config.scheduler.half_life_s = 3.0;
-    // This test is about rebalancing: keep load shedding (tested in backpressure.rs) out of it,
-    // so a busy CI machine cannot lower the capacity (config_for already relaxes staleness).
-    config.backpressure.queue_high_ratio = 1.0;
-    let manager = ConnectionManager::new(&config);
+    let manager = ConnectionManager::new(&scheduled_options_config(&sim));
     let rebalance = manager.rebalance_stats();
     let mut stream = manager.run().await;
     let drain = tokio::spawn(async move { while stream.next().await.is_some() {} });
@@ -137,4 +142,76 @@ async fn scheduled_quotes_follow_activity_within_the_limit() {
         "the subscribed set changed in only {changed} of the seconds"
     );
     assert!(rebalance.evictions.load(Ordering::Relaxed) > 0);
+}
+
+/// The server's option-quote limit (950) is below our configured capacity (1,000): the first
+/// rebalance's last 50 subscriptions are rejected. Each rejection frees its slot in the scheduler
+/// and lowers the shard's ceiling to what the server holds, so the rejections stop and the
+/// scheduler's count matches the server's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lower_server_limit_is_learned_from_rejections() {
+    init_tracing();
+    let sim = SimServer::start(
+        SimConfig {
+            options_quote_limit: 950,
+            ..SimConfig::for_tests()
+        }
+        .with_rates(Rates {
+            option_quotes: 10_000.0,
+            option_trades: 10_000.0,
+            stock_quotes: 0.0,
+            stock_trades: 0.0,
+        }),
+    )
+    .await
+    .unwrap();
+    let manager = ConnectionManager::new(&scheduled_options_config(&sim));
+    let rebalance = manager.rebalance_stats();
+    let mut stream = manager.run().await;
+    let drain = tokio::spawn(async move { while stream.next().await.is_some() {} });
+
+    // Wait for the first rejections, then for three more rebalances.
+    let start = tokio::time::Instant::now();
+    while sim.counters().subscribe_errors == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no subscription was ever rejected"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let rounds = rebalance.rounds.load(Ordering::Relaxed);
+    while rebalance.rounds.load(Ordering::Relaxed) < rounds + 3 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let errors_settled = sim.counters().subscribe_errors;
+    // Four more rebalances: they must not be rejected again.
+    let rounds = rebalance.rounds.load(Ordering::Relaxed);
+    while rebalance.rounds.load(Ordering::Relaxed) < rounds + 4 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut server = 0;
+    for _ in 0..10 {
+        server = server.max(quote_subscriptions(&sim).len());
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let errors_end = sim.counters().subscribe_errors;
+    let ours = rebalance.subs_active.load(Ordering::Relaxed);
+    let capacity = rebalance.capacity.load(Ordering::Relaxed);
+    manager.shutdown();
+    drain.await.unwrap();
+
+    assert!(
+        (50..=100).contains(&errors_settled),
+        "{errors_settled} rejections before settling (the first rebalance overshoots by 50)"
+    );
+    assert_eq!(
+        errors_end, errors_settled,
+        "rejections went on after the ceiling was learned"
+    );
+    assert_eq!(server, 950, "the server's slots are all used");
+    assert_eq!(ours, 950, "the scheduler counts what the server holds");
+    assert_eq!(
+        capacity, 950,
+        "the ceiling was lowered to the server's limit"
+    );
 }

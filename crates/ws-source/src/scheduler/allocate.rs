@@ -30,6 +30,8 @@ use super::rng;
 pub(crate) struct PlanInput<'a> {
     pub priorities: &'a HashMap<String, f64>,
     pub incumbents: &'a HashMap<String, Incumbent>,
+    /// Symbol → time until which it may not be chosen (rejected by the server).
+    pub excluded: &'a HashMap<String, i64>,
     /// Symbol → epoch it was last picked for exploration.
     pub explored: &'a HashMap<String, u64>,
     pub top_n: usize,
@@ -75,9 +77,11 @@ impl<'a> PlanInput<'a> {
         self.priorities.get(sym).map_or(0.0, |&p| sanitize(p))
     }
 
-    /// Every known instrument once: the priority map, plus incumbents missing from it (priority 0).
+    /// Every known instrument once: the priority map, plus incumbents missing from it (priority 0),
+    /// minus the excluded ones.
     fn known(&self) -> impl Iterator<Item = Ranked<'a>> + '_ {
         let priorities = self.priorities;
+        let (excluded, now) = (self.excluded, self.now_ns);
         priorities
             .iter()
             .map(|(s, &p)| Ranked {
@@ -93,6 +97,9 @@ impl<'a> PlanInput<'a> {
                         sym: s.as_str(),
                     }),
             )
+            .filter(move |r| {
+                excluded.is_empty() || excluded.get(r.sym).is_none_or(|&until| until <= now)
+            })
     }
 
     /// The exploration tier of `sym`: the epoch it was last explored if that is remembered, else 0.

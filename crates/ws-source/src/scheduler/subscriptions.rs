@@ -108,6 +108,8 @@ pub struct SubscriptionScheduler {
     incumbents: HashMap<String, Incumbent>,
     /// Symbol → epoch it was last picked for exploration (only the last `exploration_memory_epochs`).
     explored: HashMap<String, u64>,
+    /// Symbol → time until which it may not be subscribed (see [`exclude`](Self::exclude)).
+    excluded: HashMap<String, i64>,
 }
 
 /// A summary (counts, not the possibly millions of entries), so that logging a scheduler is cheap.
@@ -148,6 +150,7 @@ impl SubscriptionScheduler {
             last_rebalance_ns: None,
             incumbents: HashMap::new(),
             explored: HashMap::new(),
+            excluded: HashMap::new(),
         }
     }
 
@@ -322,6 +325,7 @@ impl SubscriptionScheduler {
     /// Call it every `rebalance_interval_s` with the current capacity (lower it under
     /// backpressure). If the capacity shrinks, the lowest-priority subscriptions go first.
     pub fn rebalance(&mut self, total_slots: usize, now_ns: i64) -> Allocation {
+        self.excluded.retain(|_, until| *until > now_ns);
         let epoch = self.epoch + 1;
         let (alloc, next, picked) = {
             let sel = self.input(total_slots, now_ns).plan();
@@ -397,6 +401,38 @@ impl SubscriptionScheduler {
         self.incumbents.remove(symbol).is_some()
     }
 
+    /// Releases `symbol` (see [`release`](Self::release)) and keeps it out of every role until
+    /// `until_ns`: for a subscription the server rejected (`not authorized`, a limit), which
+    /// would only be rejected again at the next rebalance. Returns true if it was subscribed.
+    ///
+    /// ```
+    /// use ws_source::{SchedulerConfig, SubscriptionScheduler};
+    ///
+    /// const S: i64 = 1_000_000_000;
+    /// let mut s = SubscriptionScheduler::new(&SchedulerConfig { top_n: 1, ..SchedulerConfig::default() });
+    /// s.set_priority("O:A", 10.0);
+    /// s.set_priority("O:B", 1.0);
+    /// assert_eq!(s.rebalance(1, 0).reserved, ["O:A"]);
+    /// assert!(s.exclude("O:A", 60 * S)); // the server said `not authorized`
+    /// assert_eq!(s.rebalance(1, 5 * S).reserved, ["O:B"]);
+    /// assert_eq!(s.rebalance(1, 60 * S).reserved, ["O:A"]); // the exclusion expired
+    /// ```
+    pub fn exclude(&mut self, symbol: &str, until_ns: i64) -> bool {
+        match self.excluded.get_mut(symbol) {
+            Some(t) => *t = (*t).max(until_ns),
+            None => {
+                self.excluded.insert(symbol.to_owned(), until_ns);
+            }
+        }
+        self.release(symbol)
+    }
+
+    /// Number of instruments currently kept out by [`exclude`](Self::exclude) (as of the last
+    /// rebalance; expired exclusions are dropped there).
+    pub fn excluded_count(&self) -> usize {
+        self.excluded.len()
+    }
+
     /// True if `symbol` is currently subscribed (per the last committed rebalance).
     pub fn is_subscribed(&self, symbol: &str) -> bool {
         self.incumbents.contains_key(symbol)
@@ -466,6 +502,7 @@ impl SubscriptionScheduler {
         PlanInput {
             priorities: &self.priorities,
             incumbents: &self.incumbents,
+            excluded: &self.excluded,
             explored: &self.explored,
             top_n: self.top_n,
             exploration_fraction: self.exploration_fraction,

@@ -454,3 +454,32 @@ async fn subscriptions_to_contracts_listed_later_start_flowing_once_listed() {
         eprintln!("warning: {symbol} was already listed when subscribed");
     }
 }
+
+/// Event timestamps are "now", as on the real service: the market clock does not trail the wall
+/// clock by the time it took to build the universe (the full ~223,000-contract one here).
+#[tokio::test]
+async fn market_clock_tracks_the_wall_clock_from_the_start() {
+    let sim = start(SimConfig::default().with_rates(Rates::zero())).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The best of a few samples: a generator thread descheduled on a busy machine lags for a
+    // moment, a late start lags for good.
+    let mut behind_ms = f64::INFINITY;
+    for _ in 0..5 {
+        let wall_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as i64;
+        let market_ns = sim.with_market(|m| m.now_ns());
+        let b = (wall_ns - market_ns) as f64 / 1e6;
+        if b.abs() < behind_ms.abs() {
+            behind_ms = b;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The generator advances the market every millisecond; before the catch-up at start the
+    // clock trailed by the universe's build time (~80 ms in release builds) for the whole run.
+    assert!(
+        behind_ms.abs() < 30.0,
+        "market clock is {behind_ms:.1} ms behind the wall clock"
+    );
+}

@@ -175,6 +175,20 @@ impl GenConn {
     }
 }
 
+/// Advances the market clock (without events) to the wall clock: the market starts at the wall
+/// time read before the universe was built, which takes tens of milliseconds, and every event
+/// timestamp would otherwise trail "now" by that much for the whole run.
+fn catch_up_with_wall_clock(market: &mut Market) {
+    let wall_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+    let behind = wall_ns.saturating_sub(market.now_ns());
+    // Only a start-up gap: a fixed or far-off clock (tests, replays) is left alone.
+    if behind > 0 && behind < 10_000_000_000 {
+        market.advance_with(Duration::from_nanos(behind as u64), Feeds::NONE, |_, _| {});
+    }
+}
+
 /// Runs until `shared.stop` is set.
 pub(crate) fn run(shared: Arc<Shared>, rx: Receiver<GenCtl>) {
     let epf = shared.cfg.events_per_frame.max(1);
@@ -184,6 +198,9 @@ pub(crate) fn run(shared: Arc<Shared>, rx: Receiver<GenCtl>) {
     let mut conns: Vec<GenConn> = Vec::new();
     let mut scratch: Vec<u8> = Vec::with_capacity(512);
     let mut scratch_delayed: Vec<u8> = Vec::with_capacity(512);
+    if !shared.cfg.fixed_clock {
+        catch_up_with_wall_clock(&mut lock(&shared.market));
+    }
     let mut last = Instant::now();
     let mut listed = 0usize;
     while !shared.stop.load(Relaxed) {

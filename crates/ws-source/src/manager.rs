@@ -292,6 +292,7 @@ impl ConnectionManager {
         }
         let mut streams = Vec::new();
         let (activity_tx, activity_rx) = mpsc::channel(1_024);
+        let (rejections_tx, rejections_rx) = mpsc::unbounded_channel();
         let scheduled = !self.capacities.is_empty();
         if scheduled {
             let shards = self
@@ -322,6 +323,7 @@ impl ConnectionManager {
                 &self.scheduler,
                 shards,
                 activity_rx,
+                rejections_rx,
                 Arc::clone(&self.rebalance_stats),
                 Arc::clone(&self.shed),
             ) {
@@ -347,6 +349,8 @@ impl ConnectionManager {
                 activity: (scheduled && worker.cluster() == Cluster::Options)
                     .then(|| activity_tx.clone()),
                 activity_dropped: Arc::clone(&self.rebalance_stats.activity_dropped_counter),
+                rejections: (scheduled && worker.cluster() == Cluster::Options)
+                    .then(|| rejections_tx.clone()),
                 shed: Arc::clone(&self.shed),
             };
             let runner = Runner::new(worker.clone(), io);

@@ -28,12 +28,12 @@ use crate::stats::WorkerStats;
 use crate::timestamp::now_ns;
 use crate::worker::WorkerCommand;
 
-/// One observation for the rebalancer: activity for the tracker, or a rejected subscription.
+/// One observation for the activity tracker.
 #[derive(Debug, Clone, Copy)]
 pub struct ActivitySample {
     /// The option contract.
     pub symbol: Symbol,
-    /// SIP time (activity) or receive time (rejection), Unix ns.
+    /// SIP time, Unix ns.
     pub ts_ns: i64,
     /// What happened.
     pub kind: ActivityKind,
@@ -49,15 +49,22 @@ pub enum ActivityKind {
     },
     /// A message on a subscribed quote stream.
     Quote,
-    /// The server rejected the contract's quote subscription. `limit`: the reason was the
-    /// per-connection subscription limit (the server's limit is lower than our capacity).
-    Rejected {
-        /// The rejection was `subscription limit exceeded`.
-        limit: bool,
-    },
 }
 
-/// How long a contract whose subscription the server rejected is kept out of the schedule.
+/// The server rejected a scheduled option-quote subscription (an `error` status naming it).
+/// Sent on its own unbounded channel: rejections are rare, and losing one would leave the
+/// scheduler counting a slot the server does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rejection {
+    /// The contract.
+    pub symbol: Symbol,
+    /// The reason was the per-connection limit (`subscription limit exceeded`): the server's
+    /// limit is below our capacity. Otherwise the contract itself was refused.
+    pub limit: bool,
+}
+
+/// How long a contract the server refused (for a reason other than the limit) is kept out of
+/// the schedule.
 pub const REJECTED_COOLDOWN_NS: i64 = 300 * 1_000_000_000;
 
 /// Activity samples of one frame.
@@ -98,18 +105,35 @@ struct Shard {
     scheduler: SubscriptionScheduler,
     capacity: Arc<ShardCapacity>,
     commands: Option<mpsc::UnboundedSender<WorkerCommand>>,
+    /// Active count of the last allocation sent to the worker.
+    sent_active: usize,
+    /// Limit rejections received since that allocation.
+    limit_rejections: usize,
+    /// The worker's reconnect count when last looked at (a reconnect resets a learned limit).
+    reconnects_seen: u64,
 }
 
 impl Shard {
-    /// The server rejected `symbol`'s quote subscription: the scheduler stops counting it as
-    /// subscribed and keeps it out for [`REJECTED_COOLDOWN_NS`]. A rejection for the limit means
-    /// the server's limit is below our capacity: the ceiling drops to what the server holds.
-    fn on_rejected(&mut self, shard: usize, symbol: &Symbol, limit: bool) {
-        let was = self
-            .scheduler
-            .exclude(symbol, now_ns().saturating_add(REJECTED_COOLDOWN_NS));
-        if limit && was {
-            let held = self.scheduler.subscribed_count();
+    /// The server rejected `symbol`'s quote subscription; the scheduler stops counting it as
+    /// subscribed.
+    ///
+    /// - For the limit: the server holds `limit` subscriptions, which is the last allocation's
+    ///   active count minus the limit rejections since (a shed between the allocation and the
+    ///   rejection does not change that count). The shard's ceiling drops to it. The contract is
+    ///   only released: the next rebalance, into the lower ceiling, keeps the best by priority
+    ///   (the server rejects whatever came last in the subscribe message).
+    /// - Otherwise the contract itself was refused: it is kept out for [`REJECTED_COOLDOWN_NS`].
+    fn on_rejected(&mut self, shard: usize, rejection: Rejection) {
+        let symbol = rejection.symbol.as_str();
+        let was = if rejection.limit {
+            self.scheduler.release(symbol)
+        } else {
+            self.scheduler
+                .exclude(symbol, now_ns().saturating_add(REJECTED_COOLDOWN_NS))
+        };
+        if rejection.limit && was {
+            self.limit_rejections += 1;
+            let held = self.sent_active.saturating_sub(self.limit_rejections);
             if held < self.governor.max() {
                 warn!(
                     shard,
@@ -123,7 +147,33 @@ impl Shard {
                     .store(self.governor.capacity(), Ordering::Relaxed);
             }
         }
-        debug!(shard, symbol = %symbol, limit, was_subscribed = was, "quote subscription rejected");
+        debug!(
+            shard,
+            symbol,
+            limit = rejection.limit,
+            was_subscribed = was,
+            "quote subscription rejected"
+        );
+    }
+
+    /// After a reconnect the server may be another one (or its limit changed): forget a learned
+    /// limit; the capacity grows back through the governor's healthy steps.
+    fn reset_limit_on_reconnect(&mut self, shard: usize) {
+        let Some(stats) = &self.worker_stats else {
+            return;
+        };
+        let reconnects = WorkerStats::get(&stats.reconnects);
+        if reconnects != self.reconnects_seen {
+            self.reconnects_seen = reconnects;
+            if self.governor.max() < self.capacity.max {
+                info!(
+                    shard,
+                    ceiling = self.capacity.max,
+                    "reconnected: option-quote ceiling reset"
+                );
+                self.governor.set_max(self.capacity.max);
+            }
+        }
     }
 }
 
@@ -140,6 +190,7 @@ pub(crate) struct ShardSetup {
 pub(crate) struct Rebalancer {
     shards: Vec<Shard>,
     activity: mpsc::Receiver<ActivityBatch>,
+    rejections: mpsc::UnboundedReceiver<Rejection>,
     interval: Duration,
     stats: Arc<RebalanceStats>,
     shed: Arc<ShedSet>,
@@ -157,6 +208,7 @@ impl Rebalancer {
         prototype: &SubscriptionScheduler,
         shards: Vec<ShardSetup>,
         activity: mpsc::Receiver<ActivityBatch>,
+        rejections: mpsc::UnboundedReceiver<Rejection>,
         stats: Arc<RebalanceStats>,
         shed: Arc<ShedSet>,
     ) -> Option<Rebalancer> {
@@ -178,12 +230,16 @@ impl Rebalancer {
                     scheduler: prototype.clone(),
                     capacity,
                     commands,
+                    sent_active: 0,
+                    limit_rejections: 0,
+                    reconnects_seen: 0,
                 })
             })
             .collect::<Option<Vec<_>>>()?;
         Some(Rebalancer {
             shards,
             activity,
+            rejections,
             interval: Duration::from_secs(config.rebalance_interval_s.max(1)),
             stats,
             shed,
@@ -198,22 +254,26 @@ impl Rebalancer {
 
     fn record(&mut self, batch: ActivityBatch) {
         let n = self.shards.len();
+        // The pooling share is the same in every shard (one config).
+        let pooling = self
+            .shards
+            .first()
+            .is_some_and(|s| s.tracker.put_call_pooling() > 0.0);
         for s in batch {
-            let i = shard_for(&s.symbol, n);
-            let shard = &mut self.shards[i];
-            match s.kind {
-                ActivityKind::Rejected { limit } => {
-                    shard.on_rejected(i, &s.symbol, limit);
-                    continue;
+            let shard = &mut self.shards[shard_for(&s.symbol, n)];
+            if !shard.pinned.contains(&s.symbol) {
+                match s.kind {
+                    ActivityKind::Trade { size } => {
+                        shard.tracker.record_trade(&s.symbol, s.ts_ns, size)
+                    }
+                    ActivityKind::Quote => shard.tracker.record_message(&s.symbol, s.ts_ns),
                 }
-                _ if shard.pinned.contains(&s.symbol) => {}
-                ActivityKind::Trade { size } => {
-                    shard.tracker.record_trade(&s.symbol, s.ts_ns, size)
-                }
-                ActivityKind::Quote => shard.tracker.record_message(&s.symbol, s.ts_ns),
             }
             // Put-call pooling: the pair may live in another shard (see `credit_pair`).
-            if let (ActivityKind::Trade { size }, Some(pair)) = (s.kind, put_call_pair(&s.symbol)) {
+            let ActivityKind::Trade { size } = s.kind else {
+                continue;
+            };
+            if let Some(pair) = put_call_pair(&s.symbol).filter(|_| pooling) {
                 let shard = &mut self.shards[shard_for(&pair, n)];
                 if !shard.pinned.contains(&pair) {
                     shard.tracker.credit_pair(&pair, s.ts_ns, size);
@@ -222,14 +282,24 @@ impl Rebalancer {
         }
     }
 
+    fn reject(&mut self, rejection: Rejection) {
+        let i = shard_for(&rejection.symbol, self.shards.len());
+        if let Some(shard) = self.shards.get_mut(i) {
+            shard.on_rejected(i, rejection);
+        }
+    }
+
     fn rebalance(&mut self) {
         let now = now_ns();
         let mut active = 0u64;
         for (i, shard) in self.shards.iter_mut().enumerate() {
+            shard.reset_limit_on_reconnect(i);
             shard.scheduler.sync_from(&mut shard.tracker, now);
             let capacity = shard.capacity.current.load(Ordering::Relaxed);
             let alloc = shard.scheduler.rebalance(capacity, now);
             active += alloc.active_count() as u64;
+            shard.sent_active = alloc.active_count();
+            shard.limit_rejections = 0;
             let evicted = alloc.evictions() as u64;
             self.stats.evictions.fetch_add(evicted, Ordering::Relaxed);
             self.evictions.increment(evicted);
@@ -351,6 +421,7 @@ impl Rebalancer {
                     Some(batch) => self.record(batch),
                     None => return,
                 },
+                Some(rejection) = self.rejections.recv() => self.reject(rejection),
                 _ = tick.tick() => self.rebalance(),
                 _ = check.tick() => self.govern(),
             }
@@ -377,7 +448,16 @@ mod tests {
             })
             .collect();
         let (_tx, rx) = mpsc::channel(1);
-        match Rebalancer::new(&ws, &prototype, shards, rx, Arc::default(), Arc::default()) {
+        let (_rtx, rrx) = mpsc::unbounded_channel();
+        match Rebalancer::new(
+            &ws,
+            &prototype,
+            shards,
+            rx,
+            rrx,
+            Arc::default(),
+            Arc::default(),
+        ) {
             Some(r) => r,
             None => panic!("the default config builds a rebalancer"),
         }
@@ -408,11 +488,89 @@ mod tests {
         assert!(expected > 0.0);
         assert!((other.message_rate(put.as_str(), 1) - expected).abs() < 1e-12);
         // Quotes are no evidence about the pair.
+        let call_rate = |r: &Rebalancer| {
+            r.shards[shard_for(&call, n)]
+                .tracker
+                .message_rate(call.as_str(), 2)
+        };
+        let before = call_rate(&r);
         r.record(vec![ActivitySample {
             symbol: put,
             ts_ns: 2,
             kind: ActivityKind::Quote,
         }]);
-        assert_eq!(r.shards[shard_for(&call, n)].tracker.len(), 1);
+        assert_eq!(call_rate(&r), before);
+    }
+
+    /// A rebalancer of one shard with `known` active contracts subscribed in `capacity` slots.
+    fn subscribed(capacity: usize, known: usize) -> (Rebalancer, Vec<Symbol>) {
+        let mut r = rebalancer(1);
+        let syms: Vec<Symbol> = (0..known)
+            .filter_map(|i| Symbol::new(&format!("O:SPY251219C{:08}", (i + 1) * 1000)).ok())
+            .collect();
+        let shard = &mut r.shards[0];
+        shard.governor =
+            Governor::new(crate::backpressure::BackpressureConfig::default(), capacity);
+        shard.capacity.current.store(capacity, Ordering::Relaxed);
+        let now = now_ns();
+        for (i, s) in syms.iter().enumerate() {
+            for _ in 0..(known - i) {
+                shard.tracker.record_trade(s, now, 1.0);
+            }
+        }
+        r.rebalance();
+        assert_eq!(r.shards[0].scheduler.subscribed_count(), capacity);
+        (r, syms)
+    }
+
+    #[test]
+    fn a_limit_is_learned_from_what_was_sent_even_after_a_shed() {
+        let (mut r, syms) = subscribed(100, 120);
+        // Backpressure sheds to 45 after the subscribe went out, before its rejections arrive.
+        let shed = r.shards[0].scheduler.shed_to(45);
+        assert_eq!(shed.len(), 55);
+        // The server took 95 of the 100: the last five in the message were refused.
+        let refused: Vec<Symbol> = syms[..45].iter().rev().take(5).copied().collect();
+        for symbol in &refused {
+            r.reject(Rejection {
+                symbol: *symbol,
+                limit: true,
+            });
+        }
+        assert_eq!(r.shards[0].governor.max(), 95, "the server holds 100 - 5");
+        // Released, not excluded: the next rebalance may pick them again by priority.
+        let shard = &r.shards[0];
+        assert_eq!(shard.scheduler.excluded_count(), 0);
+        assert!(refused.iter().all(|s| !shard.scheduler.is_subscribed(s)));
+        // A rejection of something not subscribed (a stale report) changes nothing.
+        r.reject(Rejection {
+            symbol: syms[119],
+            limit: true,
+        });
+        assert_eq!(r.shards[0].governor.max(), 95);
+    }
+
+    #[test]
+    fn a_refused_contract_is_kept_out_and_its_slot_refilled() {
+        let (mut r, syms) = subscribed(10, 30);
+        let refused = syms[0]; // the most active
+        r.reject(Rejection {
+            symbol: refused,
+            limit: false,
+        });
+        assert_eq!(
+            r.shards[0].governor.max(),
+            10,
+            "not a limit: the ceiling stays"
+        );
+        r.rebalance();
+        let shard = &r.shards[0];
+        assert!(!shard.scheduler.is_subscribed(&refused));
+        assert_eq!(
+            shard.scheduler.subscribed_count(),
+            10,
+            "its slot went to another"
+        );
+        assert_eq!(shard.scheduler.excluded_count(), 1);
     }
 }

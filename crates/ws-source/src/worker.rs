@@ -31,7 +31,7 @@ use crate::model::{
     StatusMessage, Symbol, TradeOrNbbo,
 };
 use crate::parse::{FrameContext, parse_frame};
-use crate::rebalance::{ActivityBatch, ActivityKind, ActivitySample};
+use crate::rebalance::{ActivityBatch, ActivityKind, ActivitySample, Rejection};
 use crate::secret::ApiKey;
 use crate::stats::{ConnectionEvent, ConnectionEventKind, WorkerStats};
 use crate::timestamp::{NANOS_PER_MILLI, now_ns};
@@ -114,6 +114,8 @@ pub(crate) struct WorkerIo {
     /// Where option activity goes, when option quotes are scheduled.
     pub activity: Option<mpsc::Sender<ActivityBatch>>,
     pub activity_dropped: Arc<std::sync::atomic::AtomicU64>,
+    /// Where rejected scheduled quote subscriptions go, when option quotes are scheduled.
+    pub rejections: Option<mpsc::UnboundedSender<Rejection>>,
     /// Instruments being shed: their rows are dropped and counted.
     pub shed: Arc<ShedSet>,
 }
@@ -554,28 +556,24 @@ impl Runner {
         }
     }
 
-    /// An `error` status that names one of our channels: the server did not subscribe it. It
-    /// leaves the desired set (re-sending it on every reconnect would only be rejected again),
-    /// and a scheduled option quote is reported to the rebalancer, which frees its slot.
+    /// An `error` status that names one of our scheduled channels: the server did not subscribe
+    /// it. It leaves the desired set (re-sending it on every reconnect would only be rejected
+    /// again) and is reported to the rebalancer, which frees its slot. Statically configured
+    /// channels stay desired (they are re-sent on reconnect, and the error was logged).
     fn on_rejected(&mut self, channel: &str, message: &str) {
-        if channel.is_empty() || !self.desired.remove(channel) {
+        let Some(tx) = &self.io.rejections else {
+            return;
+        };
+        let Some(contract) = channel.strip_prefix("Q.") else {
+            return;
+        };
+        if self.io.initial.contains(channel) || !self.desired.remove(channel) {
             return;
         }
-        let (Some(tx), Some(contract)) = (&self.io.activity, channel.strip_prefix("Q.")) else {
-            return;
-        };
-        let Ok(symbol) = Symbol::new(contract) else {
-            return;
-        };
-        let sample = ActivitySample {
-            symbol,
-            ts_ns: now_ns(),
-            kind: ActivityKind::Rejected {
-                limit: message.starts_with("subscription limit exceeded"),
-            },
-        };
-        if tx.try_send(vec![sample]).is_err() {
-            self.io.activity_dropped.fetch_add(1, Ordering::Relaxed);
+        if let Ok(symbol) = Symbol::new(contract) {
+            let limit = message.starts_with("subscription limit exceeded");
+            // Unbounded and rare: a lost rejection would leave a dead slot in the scheduler.
+            let _ = tx.send(Rejection { symbol, limit });
         }
     }
 

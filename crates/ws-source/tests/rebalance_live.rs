@@ -179,16 +179,24 @@ async fn a_lower_server_limit_is_learned_from_rejections() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let rounds = rebalance.rounds.load(Ordering::Relaxed);
-    while rebalance.rounds.load(Ordering::Relaxed) < rounds + 3 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let wait_rounds = |n: u64| {
+        let target = rebalance.rounds.load(Ordering::Relaxed) + n;
+        let rebalance = &rebalance;
+        async move {
+            let start = tokio::time::Instant::now();
+            while rebalance.rounds.load(Ordering::Relaxed) < target {
+                assert!(
+                    start.elapsed() < Duration::from_secs(10 * n),
+                    "rebalances stopped"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    wait_rounds(3).await;
     let errors_settled = sim.counters().subscribe_errors;
     // Four more rebalances: they must not be rejected again.
-    let rounds = rebalance.rounds.load(Ordering::Relaxed);
-    while rebalance.rounds.load(Ordering::Relaxed) < rounds + 4 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_rounds(4).await;
     let mut server = 0;
     for _ in 0..10 {
         server = server.max(quote_subscriptions(&sim).len());

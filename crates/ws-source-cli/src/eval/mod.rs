@@ -146,8 +146,8 @@ pub struct EvalArgs {
     /// [default: the library default].
     #[arg(long)]
     pub exploration_memory_epochs: Option<u64>,
-    /// How exploration picks are drawn: uniformly, or in proportion to priority
-    /// [default: the library default].
+    /// How exploration picks are drawn: by posterior (Thompson) sampling, uniformly, or in
+    /// proportion to priority [default: the library default, posterior].
     #[arg(long, value_enum)]
     pub exploration_weighting: Option<Weighting>,
     /// Weight of traded volume in the priority (also used by the greedy baseline)

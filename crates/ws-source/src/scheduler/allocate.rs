@@ -13,8 +13,12 @@
 //!    enters the reserved `top_n`, which is unconditional, or when the capacity shrinks).
 //! 4. **Exploration**: every slot still free goes to instruments outside the sets above, preferring
 //!    those explored longest ago (never-explored first), then a pseudo-random draw seeded by
-//!    `(seed, epoch, symbol)`: uniform, or weighted by priority (Efraimidis–Spirakis keys), as
-//!    configured. Slots are never left idle while candidates exist.
+//!    `(seed, epoch, symbol)`: Thompson sampling of the decayed count (the default), uniform, or
+//!    weighted by priority (Efraimidis–Spirakis keys), as configured. Slots are never left idle
+//!    while candidates exist.
+//!
+//! Instruments excluded until later ([`exclude`](super::SubscriptionScheduler::exclude)) take
+//! no role.
 //!
 //! Cost: one pass over the known instruments for the top `R + X + held` (bounded heap), one for the
 //! exploration draw (bounded heap, with a cheap early rejection), plus work proportional to `S`.
@@ -77,11 +81,19 @@ impl<'a> PlanInput<'a> {
         self.priorities.get(sym).map_or(0.0, |&p| sanitize(p))
     }
 
-    /// Every known instrument once: the priority map, plus incumbents missing from it (priority 0),
-    /// minus the excluded ones.
+    /// True if `sym` is kept out until later (looked up only for instruments that would be
+    /// admitted: hashing every known symbol would double the cost of a large rebalance).
+    fn is_excluded(&self, sym: &str) -> bool {
+        !self.excluded.is_empty()
+            && self
+                .excluded
+                .get(sym)
+                .is_some_and(|&until| until > self.now_ns)
+    }
+
+    /// Every known instrument once: the priority map, plus incumbents missing from it (priority 0).
     fn known(&self) -> impl Iterator<Item = Ranked<'a>> + '_ {
         let priorities = self.priorities;
-        let (excluded, now) = (self.excluded, self.now_ns);
         priorities
             .iter()
             .map(|(s, &p)| Ranked {
@@ -97,9 +109,6 @@ impl<'a> PlanInput<'a> {
                         sym: s.as_str(),
                     }),
             )
-            .filter(move |r| {
-                excluded.is_empty() || excluded.get(r.sym).is_none_or(|&until| until <= now)
-            })
     }
 
     /// The exploration tier of `sym`: the epoch it was last explored if that is remembered, else 0.
@@ -133,16 +142,17 @@ impl<'a> PlanInput<'a> {
             })
             .collect();
 
-        // 1. The best R + X + |held| by raw priority: enough to fill R and X whatever is held.
-        let best = top_k(
-            self.known(),
-            r_slots.saturating_add(x_slots).saturating_add(held.len()),
-        );
+        // 1. The best R + X + |held| by raw priority: enough to fill R and X whatever is held
+        //    (plus room for the excluded ones, filtered out afterwards).
+        let wanted = r_slots.saturating_add(x_slots).saturating_add(held.len());
+        let mut best = top_k(self.known(), wanted.saturating_add(self.excluded.len()));
+        best.retain(|r| !self.is_excluded(r.sym));
+        best.truncate(wanted);
         let reserved: Vec<Ranked<'a>> = best[..r_slots.min(best.len())].to_vec();
         let mut taken: HashSet<&'a str> = reserved.iter().map(|r| r.sym).collect();
 
         // 2. Held picks not promoted to reserved; the lowest priority go first if E shrank.
-        held.retain(|h| !taken.contains(h.sym));
+        held.retain(|h| !taken.contains(h.sym) && !self.is_excluded(h.sym));
         held.sort_unstable_by(|a, b| b.cmp(a));
         held.truncate(e_slots);
         taken.extend(held.iter().map(|h| h.sym));
@@ -206,7 +216,7 @@ impl<'a> PlanInput<'a> {
                         continue;
                     }
                 }
-                if taken.contains(sym) {
+                if taken.contains(sym) || self.is_excluded(sym) {
                     continue;
                 }
                 pool.push(ExploreKey {
@@ -234,6 +244,66 @@ impl<'a> PlanInput<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The posterior early rejection (skip a candidate whose best possible draw cannot beat the
+    /// bar) picks exactly what drawing every candidate would.
+    #[test]
+    fn posterior_early_rejection_matches_drawing_everyone() {
+        let empty_inc = HashMap::new();
+        let empty_expl = HashMap::new();
+        let empty_excl = HashMap::new();
+        for case in 0..200u64 {
+            let n = 50 + (case as usize * 37) % 400;
+            let priorities: HashMap<String, f64> = (0..n)
+                .map(|i| {
+                    let h = rng::mix64(case * 1_000 + i as u64);
+                    let p = match h % 7 {
+                        0 => 0.0,
+                        1 => f64::NAN,
+                        2 => 0.5, // ties
+                        _ => (h >> 11) as f64 / (1u64 << 53) as f64 * 0.2,
+                    };
+                    (format!("O:C{i:05}"), p)
+                })
+                .collect();
+            let window = [10.0, 173.0, 5_000.0][case as usize % 3];
+            let input = PlanInput {
+                priorities: &priorities,
+                incumbents: &empty_inc,
+                excluded: &empty_excl,
+                explored: &empty_expl,
+                top_n: 5,
+                exploration_fraction: 0.3,
+                weighting: ExplorationWeighting::Posterior,
+                hysteresis: 0.5,
+                window_s: window,
+                hold_ns: 1,
+                memory_epochs: 10,
+                epoch: 1 + case,
+                seed: case,
+                total_slots: 40,
+                now_ns: 0,
+            };
+            let sel = input.plan();
+            let taken: HashSet<&str> = sel
+                .reserved
+                .iter()
+                .chain(&sel.exploited)
+                .copied()
+                .collect();
+            let seed = rng::epoch_seed(case, 1 + case);
+            let mut all: Vec<(u64, &str)> = input
+                .known()
+                .filter(|r| !taken.contains(r.sym))
+                .map(|r| (rng::posterior_key(rng::draw(seed, r.sym), r.p, window), r.sym))
+                .collect();
+            all.sort_unstable();
+            let mut want: Vec<&str> = all.iter().take(sel.picked.len()).map(|k| k.1).collect();
+            want.sort_unstable();
+            assert_eq!(sel.picked, want, "case {case}");
+            assert_eq!(sel.picked.len(), 12, "case {case}");
+        }
+    }
 
     #[test]
     fn exploration_slot_arithmetic() {

@@ -42,7 +42,8 @@ pub struct SchedulerConfig {
     /// (at least 1). Longer holds mean less churn and more time to observe the pick: in the
     /// synthetic market of `tests/scheduler_quality.rs` (100 slots, 10 % exploration), 6 intervals
     /// instead of 1 cut churn from ~24 to ~7 operations per rebalance at equal trade coverage
-    /// (in `ws-source eval-scheduler`, 1,000 slots and 1 % exploration: from ~25 to ~8).
+    /// (in `ws-source eval-scheduler`, 1,000 slots and 1 % exploration, measured with uniform
+    /// draws and hysteresis 1.0: from ~25 to ~8).
     pub exploration_hold_intervals: u64,
     /// How many rebalance epochs an exploration pick is remembered; instruments explored within
     /// that window are the last to be explored again. Must be at least 1.
@@ -74,8 +75,8 @@ pub struct SchedulerConfig {
 ///   trades, so exploration buys no information for a trades-fed tracker and every exploration
 ///   slot costs coverage (10 % cost ~2 points); 1 % keeps the rotation through silent contracts
 ///   at a cost of ~0.1 point with uniform draws. `exploration_hold_intervals` stays 1 (picks
-///   rotate every interval, as the spec's vectors expect); 6 cuts churn from ~25 to ~8 per
-///   rebalance at equal coverage;
+///   rotate every interval, as the spec's vectors expect); 6 cut churn from ~25 to ~8 per
+///   rebalance at equal coverage (uniform draws, hysteresis 1.0);
 /// - `exploration_weighting` `Posterior` with `exploration_memory_epochs` 12 (one minute at 5 s):
 ///   Thompson sampling spends the exploration slots just below the cut, where the ranking is
 ///   uncertain, instead of on silent contracts; in the drifting scenario this cut the cost of
@@ -113,9 +114,11 @@ pub enum ExplorationWeighting {
     /// contracts that do trade, at the cost of rarely trying the silent ones.
     Priority,
     /// Thompson sampling: each candidate's rate is drawn from its posterior given its decayed
-    /// trade count (`priority × half_life / ln 2` events), and the highest draws win. Spends the
-    /// exploration slots where the ranking is uncertain (just below the cut), at the lowest cost.
-    /// Silent instruments (priority 0) are drawn last, uniformly. The default.
+    /// event count (`priority × half_life / ln 2`, which is the count when `volume_weight` is 0),
+    /// and the highest draws win. Spends the exploration slots where the ranking is uncertain
+    /// (just below the cut), at the lowest cost. Draws are floored at 0: candidates drawn at 0
+    /// (every silent one, and now and then one with a count below ~1) come after every positive
+    /// draw, in uniformly random order. The default.
     #[default]
     Posterior,
 }

@@ -402,7 +402,7 @@ impl SubscriptionScheduler {
     }
 
     /// Releases `symbol` (see [`release`](Self::release)) and keeps it out of every role until
-    /// `until_ns`: for a subscription the server rejected (`not authorized`, a limit), which
+    /// `until_ns`: for a contract whose subscription the server refused, which
     /// would only be rejected again at the next rebalance. Returns true if it was subscribed.
     ///
     /// ```
@@ -413,7 +413,7 @@ impl SubscriptionScheduler {
     /// s.set_priority("O:A", 10.0);
     /// s.set_priority("O:B", 1.0);
     /// assert_eq!(s.rebalance(1, 0).reserved, ["O:A"]);
-    /// assert!(s.exclude("O:A", 60 * S)); // the server said `not authorized`
+    /// assert!(s.exclude("O:A", 60 * S)); // the server refused Q.O:A
     /// assert_eq!(s.rebalance(1, 5 * S).reserved, ["O:B"]);
     /// assert_eq!(s.rebalance(1, 60 * S).reserved, ["O:A"]); // the exclusion expired
     /// ```

@@ -422,10 +422,22 @@ impl Rebalancer {
                     None => return,
                 },
                 Some(rejection) = self.rejections.recv() => self.reject(rejection),
-                _ = tick.tick() => self.rebalance(),
+                _ = tick.tick() => run_blocking_part(|| self.rebalance()),
                 _ = check.tick() => self.govern(),
             }
         }
+    }
+}
+
+/// Runs `f`, which may take tens of milliseconds with a large universe (a rebalance of 1.5 M
+/// known contracts: ~40 ms plus the hand-over), without stalling the tasks that share this
+/// runtime thread (the socket read loops): on a multi-threaded runtime they move to another
+/// thread meanwhile (`block_in_place`); a current-thread runtime just runs it.
+fn run_blocking_part<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 
@@ -572,5 +584,27 @@ mod tests {
             "its slot went to another"
         );
         assert_eq!(shard.scheduler.excluded_count(), 1);
+    }
+
+    #[test]
+    fn the_blocking_part_runs_on_either_runtime_flavor() {
+        // block_in_place would panic on a current-thread runtime: it must not be used there.
+        let current = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert_eq!(current.block_on(async { run_blocking_part(|| 1) }), 1);
+        let multi = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        assert_eq!(
+            multi.block_on(async {
+                tokio::spawn(async { run_blocking_part(|| 2) })
+                    .await
+                    .unwrap()
+            }),
+            2
+        );
+        assert_eq!(run_blocking_part(|| 3), 3, "outside a runtime");
     }
 }

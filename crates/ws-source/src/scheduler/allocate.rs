@@ -285,17 +285,17 @@ mod tests {
                 now_ns: 0,
             };
             let sel = input.plan();
-            let taken: HashSet<&str> = sel
-                .reserved
-                .iter()
-                .chain(&sel.exploited)
-                .copied()
-                .collect();
+            let taken: HashSet<&str> = sel.reserved.iter().chain(&sel.exploited).copied().collect();
             let seed = rng::epoch_seed(case, 1 + case);
             let mut all: Vec<(u64, &str)> = input
                 .known()
                 .filter(|r| !taken.contains(r.sym))
-                .map(|r| (rng::posterior_key(rng::draw(seed, r.sym), r.p, window), r.sym))
+                .map(|r| {
+                    (
+                        rng::posterior_key(rng::draw(seed, r.sym), r.p, window),
+                        r.sym,
+                    )
+                })
                 .collect();
             all.sort_unstable();
             let mut want: Vec<&str> = all.iter().take(sel.picked.len()).map(|k| k.1).collect();

@@ -69,6 +69,21 @@ fn rebalance(c: &mut Criterion) {
             });
         }
     }
+    // With one contract refused by the server (kept out for a long time): the exclusion is
+    // looked up only for candidates that would be admitted, so this should cost the same.
+    let n = 1_500_000usize;
+    let mut sched = SubscriptionScheduler::new(&config());
+    sched.update_priorities(priorities(n));
+    let interval = sched.rebalance_interval_s() as i64 * S;
+    let mut now = 0;
+    sched.rebalance(SLOTS, now);
+    sched.exclude(&symbol(0), i64::MAX);
+    g.bench_with_input(BenchmarkId::new("posterior_one_excluded", n), &n, |b, _| {
+        b.iter(|| {
+            now += interval;
+            black_box(sched.rebalance(black_box(SLOTS), now))
+        })
+    });
     g.finish();
 }
 

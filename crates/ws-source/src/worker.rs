@@ -573,7 +573,14 @@ impl Runner {
         if let Ok(symbol) = Symbol::new(contract) {
             let limit = message.starts_with("subscription limit exceeded");
             // Unbounded and rare: a lost rejection would leave a dead slot in the scheduler.
-            let _ = tx.send(Rejection { symbol, limit });
+            if tx.send(Rejection { symbol, limit }).is_err() {
+                warn!(
+                    cluster = %self.worker.cluster(),
+                    shard = self.worker.shard_id,
+                    channel,
+                    "rebalancer has stopped; rejected subscription not reported"
+                );
+            }
         }
     }
 

@@ -251,7 +251,9 @@ impl<K: Hash + Eq + Clone> ActivityTracker<K> {
         K: Borrow<str> + for<'s> TryFrom<&'s str>,
     {
         self.record_weighted(symbol, ts_ns, 1.0, size, |s| K::try_from(s).ok());
-        if let Some(pair) = put_call_pair(symbol) {
+        if self.put_call_pooling > 0.0
+            && let Some(pair) = put_call_pair(symbol)
+        {
             self.credit_pair(&pair, ts_ns, size);
         }
     }

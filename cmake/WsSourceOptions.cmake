@@ -1,0 +1,38 @@
+# Copyright (c) James Kassemi, SC, US. All rights reserved.
+# Warnings, sanitizers and simdjson kernel flags, as functions that targets opt into.
+
+# ws_source_kernel_flags(<kernel> <out-var>): the compile options that make simdjson's builtin
+# implementation <kernel> in a translation unit.
+function(ws_source_kernel_flags kernel out)
+  if(kernel STREQUAL "fallback")
+    set(flags "")
+  elseif(kernel STREQUAL "westmere")
+    set(flags -msse4.2 -mpclmul -mpopcnt)
+  elseif(kernel STREQUAL "haswell")
+    set(flags -mavx2 -mbmi -mbmi2 -mpclmul -mlzcnt -mpopcnt)
+  elseif(kernel STREQUAL "icelake")
+    set(flags -march=icelake-server)
+  elseif(kernel STREQUAL "native")
+    set(flags -march=native)
+  else()
+    message(FATAL_ERROR "WS_SOURCE_SIMDJSON_KERNEL='${kernel}': expected fallback, westmere, haswell, icelake or native")
+  endif()
+  set(${out} "${flags}" PARENT_SCOPE)
+endfunction()
+
+# ws_source_set_warnings(<target>): -Wall -Wextra -Wpedantic (and friends), -Werror on request.
+function(ws_source_set_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+                                           -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual)
+  if(WS_SOURCE_WARNINGS_AS_ERRORS)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+if(WS_SOURCE_SANITIZE)
+  if(NOT WS_SOURCE_SANITIZE MATCHES "^(address,undefined|undefined,address|address|undefined|thread)$")
+    message(FATAL_ERROR "WS_SOURCE_SANITIZE='${WS_SOURCE_SANITIZE}': expected address,undefined or thread")
+  endif()
+  add_compile_options(-fsanitize=${WS_SOURCE_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${WS_SOURCE_SANITIZE})
+endif()

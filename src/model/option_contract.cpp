@@ -1,0 +1,165 @@
+// Copyright (c) James Kassemi, SC, US. All rights reserved.
+#include "ws_source/option_contract.hpp"
+
+#include <array>
+
+namespace ws_source {
+namespace {
+
+constexpr std::string_view kPrefix = "O:";
+constexpr std::size_t kMinBody = 16;  // 1-char root + YYMMDD + C/P + 8 digits
+constexpr std::size_t kMaxBody = 21;  // 6-char root
+
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+constexpr bool is_root_char(char c) noexcept { return (c >= 'A' && c <= 'Z') || is_digit(c); }
+
+bool all_digits(std::string_view s) noexcept {
+  for (char c : s) {
+    if (!is_digit(c)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+unsigned digits_value(std::string_view s) noexcept {
+  unsigned v = 0;
+  for (char c : s) {
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  return v;
+}
+
+}  // namespace
+
+bool is_valid_date(int year, int month, int day) noexcept {
+  if (month < 1 || month > 12 || day < 1) {
+    return false;
+  }
+  static constexpr std::array<int, 12> kDays{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  const int max_day = month == 2 && leap ? 29 : kDays[static_cast<std::size_t>(month - 1)];
+  return day <= max_day;
+}
+
+std::string_view describe(OccError e) noexcept {
+  switch (e) {
+    case OccError::MissingPrefix:
+      return "missing `O:` prefix";
+    case OccError::BadLength:
+      return "length is not 16 to 21 characters after `O:`";
+    case OccError::BadRoot:
+      return "invalid root";
+    case OccError::BadExpiry:
+      return "invalid expiry date";
+    case OccError::BadRight:
+      return "right is neither C nor P";
+    case OccError::BadStrike:
+      return "strike is not 8 digits";
+  }
+  return "invalid";
+}
+
+Result<OptionContract, OccError> OptionContract::parse(std::string_view symbol) noexcept {
+  if (!symbol.starts_with(kPrefix)) {
+    return fail(OccError::MissingPrefix);
+  }
+  const std::string_view body = symbol.substr(kPrefix.size());
+  const std::size_t n = body.size();
+  if (n < kMinBody || n > kMaxBody) {
+    // A strike of the wrong width shifts the right out of place: say which part is wrong when
+    // the shape makes it clear (a C/P followed only by digits).
+    return fail(OccError::BadLength);
+  }
+  const char right = body[n - 9];
+  if (right != 'C' && right != 'P') {
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      if ((body[i] == 'C' || body[i] == 'P') && all_digits(body.substr(i + 1)) && i + 1 < n) {
+        return fail(OccError::BadStrike);
+      }
+    }
+    return fail(OccError::BadRight);
+  }
+  const std::string_view strike = body.substr(n - 8);
+  if (!all_digits(strike)) {
+    return fail(OccError::BadStrike);
+  }
+  const std::string_view root = body.substr(0, n - 15);
+  for (char c : root) {
+    if (!is_root_char(c)) {
+      return fail(OccError::BadRoot);
+    }
+  }
+  const std::string_view date = body.substr(n - 15, 6);
+  if (!all_digits(date)) {
+    return fail(OccError::BadExpiry);
+  }
+  const int year = 2000 + static_cast<int>(digits_value(date.substr(0, 2)));
+  const int month = static_cast<int>(digits_value(date.substr(2, 2)));
+  const int day = static_cast<int>(digits_value(date.substr(4, 2)));
+  if (!is_valid_date(year, month, day)) {
+    return fail(OccError::BadExpiry);
+  }
+  OptionContract c;
+  auto r = OptionRoot::make(root);
+  if (!r) {
+    return fail(OccError::BadRoot);
+  }
+  c.root = *r;
+  c.expiry = Date{static_cast<std::uint16_t>(year), static_cast<std::uint8_t>(month),
+                  static_cast<std::uint8_t>(day)};
+  c.right = right == 'C' ? OptionRight::Call : OptionRight::Put;
+  c.strike_milli = digits_value(strike);
+  return c;
+}
+
+Symbol OptionContract::to_symbol() const noexcept {
+  std::array<char, 23> buf{};
+  std::size_t n = 0;
+  auto put = [&](char ch) { buf[n++] = ch; };
+  put('O');
+  put(':');
+  for (char ch : root.view()) {
+    put(ch);
+  }
+  auto two = [&](unsigned v) {
+    put(static_cast<char>('0' + v / 10 % 10));
+    put(static_cast<char>('0' + v % 10));
+  };
+  two(expiry.year % 100U);
+  two(expiry.month);
+  two(expiry.day);
+  put(right == OptionRight::Call ? 'C' : 'P');
+  unsigned v = strike_milli;
+  for (int i = 7; i >= 0; --i) {
+    buf[n + static_cast<std::size_t>(i)] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  n += 8;
+  auto s = Symbol::make(std::string_view(buf.data(), n));
+  return s ? *s : Symbol{};
+}
+
+std::optional<Symbol> put_call_pair(const Symbol& symbol) noexcept {
+  std::string_view s = symbol.view();
+  if (!s.starts_with(kPrefix) || s.size() < kPrefix.size() + kMinBody) {
+    return std::nullopt;
+  }
+  const std::size_t pos = s.size() - 9;
+  std::array<char, 23> buf{};
+  std::copy(s.begin(), s.end(), buf.begin());
+  if (buf[pos] == 'C') {
+    buf[pos] = 'P';
+  } else if (buf[pos] == 'P') {
+    buf[pos] = 'C';
+  } else {
+    return std::nullopt;
+  }
+  auto out = Symbol::make(std::string_view(buf.data(), s.size()));
+  if (!out) {
+    return std::nullopt;
+  }
+  return *out;
+}
+
+}  // namespace ws_source

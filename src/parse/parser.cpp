@@ -1,0 +1,1027 @@
+// Copyright (c) James Kassemi, SC, US. All rights reserved.
+//
+// The frame parser on simdjson On Demand. This is the only translation unit that includes
+// simdjson: On Demand's value parsing is compiled into it with the kernel chosen by the build
+// (WS_SOURCE_SIMDJSON_KERNEL, see CMakeLists.txt), so keep it the only one.
+//
+// Shape of the hot path, per event: read `ev` (normally the first key), rewind the object, walk
+// its fields once, decoding each field the event type uses straight into a flat `Wire` record
+// (no allocation: strings are views into simdjson's buffer, symbols are copied into inline
+// storage), then validate and append one row to the feed's row vector, which is reused frame
+// after frame. Everything on the error path (messages, excerpts, diagnosis) is built only once a
+// frame has failed.
+
+#include <simdjson.h>
+
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "parse/frame_scan.hpp"
+#include "ws_source/parse.hpp"
+#include "ws_source/timestamp.hpp"
+
+namespace ws_source {
+
+static_assert(kParsePadding == simdjson::SIMDJSON_PADDING, "kParsePadding must match simdjson");
+
+namespace od = simdjson::SIMDJSON_BUILTIN_IMPLEMENTATION::ondemand;
+
+std::string_view parser_kernel() noexcept { return SIMDJSON_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION); }
+
+bool parser_kernel_supported() noexcept {
+#if defined(__x86_64__) || defined(_M_X64)
+  const std::string_view k = parser_kernel();
+  if (k == "icelake") {
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
+  }
+  if (k == "haswell") {
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("pclmul");
+  }
+  if (k == "westmere") {
+    return __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("pclmul");
+  }
+#endif
+  return true;
+}
+
+namespace {
+
+// ---- Wire record -------------------------------------------------------------------------------
+
+// Every field an ingested event may carry, as a bit index.
+enum Field : std::uint8_t {
+  kEv,
+  kSym,
+  kX,
+  kI,
+  kZ,
+  kP,
+  kS,
+  kDs,
+  kC,
+  kT,
+  kQ,
+  kTrfi,
+  kTrft,
+  kBx,
+  kAx,
+  kBp,
+  kAp,
+  kBs,
+  kAs,
+  kStatus,
+  kMessage,
+  kFieldCount,
+  kUnknown = 0xFF,
+};
+
+constexpr std::array<std::string_view, kFieldCount> kFieldNames{
+    "ev", "sym", "x", "i", "z", "p", "s", "ds", "c", "t", "q", "trfi", "trft", "bx", "ax", "bp", "ap", "bs", "as",
+    "status", "message"};
+
+constexpr std::uint32_t bit(Field f) noexcept { return std::uint32_t{1} << f; }
+
+// Fields each event type reads; any other key is skipped unread.
+constexpr std::uint32_t kTradeFields = bit(kSym) | bit(kX) | bit(kI) | bit(kZ) | bit(kP) | bit(kS) | bit(kDs) |
+                                       bit(kC) | bit(kT) | bit(kQ) | bit(kTrfi) | bit(kTrft);
+constexpr std::uint32_t kQuoteFields = bit(kSym) | bit(kBx) | bit(kAx) | bit(kBp) | bit(kAp) | bit(kBs) |
+                                       bit(kAs) | bit(kC) | bit(kI) | bit(kT) | bit(kQ) | bit(kZ);
+constexpr std::uint32_t kStatusFields = bit(kStatus) | bit(kMessage);
+
+enum class EventType : std::uint8_t { Trade, Quote, Status, Other };
+
+struct Wire {
+  std::uint32_t present{0};
+  std::string_view sym;
+  std::string_view i_id;  // `i` as a string (trade id)
+  bool i_is_list{false};
+  Codes i_codes;  // `i` as an array (indicators)
+  std::string_view ds;
+  std::string_view status;
+  std::string_view message;
+  Codes c_codes;
+  bool c_is_list{false};
+  std::int64_t x{0}, z{0}, s{0}, t{0}, trfi{0}, trft{0}, bx{0}, ax{0}, bs{0}, as{0};
+  std::uint64_t q{0};
+  double p{0}, bp{0}, ap{0};
+
+  [[nodiscard]] bool has(Field f) const noexcept { return (present & bit(f)) != 0; }
+};
+
+// A failure inside one event, before the frame-level context is added.
+struct EventFailure {
+  ParseErrorKind kind;
+  Field field;
+  std::string detail;
+};
+
+// Maps a raw key (the bytes after the opening quote) to a Field. Keys with escapes or longer
+// than 7 bytes go through `slow_key`.
+inline Field match_key(std::string_view k) noexcept {
+  switch (k.size()) {
+    case 1:
+      switch (k[0]) {
+        case 'x':
+          return kX;
+        case 'i':
+          return kI;
+        case 'z':
+          return kZ;
+        case 'p':
+          return kP;
+        case 's':
+          return kS;
+        case 'c':
+          return kC;
+        case 't':
+          return kT;
+        case 'q':
+          return kQ;
+        default:
+          return kUnknown;
+      }
+    case 2:
+      if (k == "ev") return kEv;
+      if (k == "bx") return kBx;
+      if (k == "ax") return kAx;
+      if (k == "bp") return kBp;
+      if (k == "ap") return kAp;
+      if (k == "bs") return kBs;
+      if (k == "as") return kAs;
+      if (k == "ds") return kDs;
+      return kUnknown;
+    case 3:
+      return k == "sym" ? kSym : kUnknown;
+    case 4:
+      if (k == "trfi") return kTrfi;
+      if (k == "trft") return kTrft;
+      return kUnknown;
+    case 6:
+      return k == "status" ? kStatus : kUnknown;
+    case 7:
+      return k == "message" ? kMessage : kUnknown;
+    default:
+      return kUnknown;
+  }
+}
+
+// The key of `field` as a Field. The raw bytes are read in place; a key with a backslash is
+// unescaped first (valid JSON, never seen from Massive).
+inline simdjson::error_code key_of(od::field& field, Field& out) noexcept {
+  const char* raw = field.key().raw();
+  std::size_t n = 0;
+  while (n < 8 && raw[n] != '"' && raw[n] != '\\') {
+    ++n;
+  }
+  if (raw[n] == '"') {
+    out = match_key({raw, n});
+    return simdjson::SUCCESS;
+  }
+  if (n == 8) {  // longer than any key we read: unknown unless it has an escape further on
+    std::size_t m = n;
+    while (raw[m] != '"' && raw[m] != '\\') {
+      ++m;
+    }
+    if (raw[m] == '"') {
+      out = kUnknown;
+      return simdjson::SUCCESS;
+    }
+  }
+  std::string_view k;
+  if (auto e = field.unescaped_key().get(k)) {
+    return e;
+  }
+  out = match_key(k);
+  return simdjson::SUCCESS;
+}
+
+const char* json_type_name(od::value& v) noexcept {
+  od::json_type t;
+  if (v.type().get(t) != simdjson::SUCCESS) {
+    return "an invalid JSON value";
+  }
+  switch (t) {
+    case od::json_type::array:
+      return "an array";
+    case od::json_type::object:
+      return "an object";
+    case od::json_type::number:
+      return "a number";
+    case od::json_type::string:
+      return "a string";
+    case od::json_type::boolean:
+      return "a boolean";
+    case od::json_type::null:
+      return "null";
+  }
+  return "an unknown JSON value";
+}
+
+std::string token_text(od::value& v) {
+  std::string_view raw = v.raw_json_token();
+  std::size_t end = detail::value_end(raw, 0);
+  return detail::excerpt(raw.substr(0, end), 40);
+}
+
+// Builds the failure for a value that did not decode as `expected`: null counts as absent (the
+// caller treats it so), a non-JSON token (NaN, Infinity) is invalid JSON, any other value is the
+// wrong type, or a number out of range.
+EventFailure type_failure(od::value& v, Field f, simdjson::error_code err, const char* expected) {
+  std::string tok = token_text(v);
+  if (err == simdjson::NUMBER_ERROR || err == simdjson::NUMBER_OUT_OF_RANGE) {
+    od::json_type t;
+    if (v.type().get(t) == simdjson::SUCCESS && t == od::json_type::number) {
+      const bool price = f == kP || f == kBp || f == kAp;
+      return {price ? ParseErrorKind::InvalidPrice : ParseErrorKind::WrongType, f,
+              (price ? "invalid price " : "expected " + std::string(expected) + ", found ") + tok +
+                  (price ? " (out of the range of a double)" : " (out of range)")};
+    }
+  }
+  const char* found = json_type_name(v);
+  if (std::strcmp(found, "an invalid JSON value") == 0 || err == simdjson::TAPE_ERROR) {
+    return {ParseErrorKind::InvalidJson, f, tok + " is not a valid JSON value"};
+  }
+  return {ParseErrorKind::WrongType, f, "expected " + std::string(expected) + ", found " + found + " " + tok};
+}
+
+inline bool is_null(od::value& v) noexcept {
+  bool null = false;
+  return v.is_null().get(null) == simdjson::SUCCESS && null;
+}
+
+// Reads an integer in [lo, hi]. Returns false and fills `fail` on error; `absent` for null.
+inline bool read_int(od::value& v, Field f, std::int64_t lo, std::int64_t hi, std::int64_t& out, bool& absent,
+                     EventFailure& failure) {
+  std::int64_t n = 0;
+  auto err = v.get_int64().get(n);
+  if (err != simdjson::SUCCESS) [[unlikely]] {
+    if (is_null(v)) {
+      absent = true;
+      return true;
+    }
+    // A u64 beyond i64 is a number simdjson reads as unsigned: out of range for us too.
+    const char* what = hi == std::numeric_limits<std::int64_t>::max() ? "an integer" : "an integer code";
+    failure = type_failure(v, f, err, what);
+    return false;
+  }
+  if (n < lo || n > hi) [[unlikely]] {
+    if (lo == 0 && n < 0 && (f == kS || f == kBs || f == kAs)) {
+      failure = {ParseErrorKind::NegativeSize, f, "negative size " + std::to_string(n)};
+    } else {
+      failure = {ParseErrorKind::WrongType, f,
+                 "expected an integer in " + std::to_string(lo) + ".." + std::to_string(hi) + ", found " +
+                     std::to_string(n)};
+    }
+    return false;
+  }
+  out = n;
+  return true;
+}
+
+inline bool read_u64(od::value& v, Field f, std::uint64_t& out, bool& absent, EventFailure& failure) {
+  auto err = v.get_uint64().get(out);
+  if (err != simdjson::SUCCESS) [[unlikely]] {
+    if (is_null(v)) {
+      absent = true;
+      return true;
+    }
+    failure = type_failure(v, f, err, "an unsigned integer");
+    return false;
+  }
+  return true;
+}
+
+inline bool read_double(od::value& v, Field f, double& out, bool& absent, EventFailure& failure) {
+  auto err = v.get_double().get(out);
+  if (err != simdjson::SUCCESS) [[unlikely]] {
+    if (is_null(v)) {
+      absent = true;
+      return true;
+    }
+    failure = type_failure(v, f, err, "a number");
+    return false;
+  }
+  return true;
+}
+
+inline bool read_string(od::value& v, Field f, std::string_view& out, bool& absent, EventFailure& failure) {
+  auto err = v.get_string().get(out);
+  if (err != simdjson::SUCCESS) [[unlikely]] {
+    if (is_null(v)) {
+      absent = true;
+      return true;
+    }
+    failure = type_failure(v, f, err, "a string");
+    return false;
+  }
+  return true;
+}
+
+// Reads an array of u16 codes into `out`.
+bool read_codes(od::array arr, Field f, Codes& out, EventFailure& failure) {
+  std::size_t k = 0;
+  for (auto el : arr) {
+    od::value v;
+    if (auto e = std::move(el).get(v)) {
+      failure = {ParseErrorKind::InvalidJson, f, std::string("broken array: ") + simdjson::error_message(e)};
+      return false;
+    }
+    std::int64_t n = 0;
+    bool absent = false;
+    if (!read_int(v, f, 0, 65535, n, absent, failure) || absent) {
+      if (absent) {
+        failure = {ParseErrorKind::WrongType, f, "expected an integer code, found null"};
+      }
+      failure.detail = "element " + std::to_string(k) + ": " + failure.detail;
+      return false;
+    }
+    if (!out.push_back(static_cast<std::uint16_t>(n))) {
+      failure = {ParseErrorKind::TooManyCodes, f,
+                 "more than " + std::to_string(Codes::kCapacity) + " codes in one event"};
+      return false;
+    }
+    ++k;
+  }
+  return true;
+}
+
+// `c`: one integer code, or an array of them. `i`: a string (trade id) or an array (indicators).
+bool read_code_or_list(od::value& v, Field f, Wire& w, bool& absent, EventFailure& failure) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) {
+    failure = {ParseErrorKind::InvalidJson, f, std::string("invalid value: ") + simdjson::error_message(e)};
+    return false;
+  }
+  Codes& codes = f == kC ? w.c_codes : w.i_codes;
+  bool& is_list = f == kC ? w.c_is_list : w.i_is_list;
+  switch (t) {
+    case od::json_type::null:
+      absent = true;
+      return true;
+    case od::json_type::array: {
+      od::array arr;
+      if (auto e = v.get_array().get(arr)) {
+        failure = {ParseErrorKind::InvalidJson, f, simdjson::error_message(e)};
+        return false;
+      }
+      is_list = true;
+      return read_codes(arr, f, codes, failure);
+    }
+    case od::json_type::number:
+      if (f == kC) {
+        std::int64_t n = 0;
+        if (!read_int(v, f, 0, 65535, n, absent, failure)) {
+          return false;
+        }
+        (void)codes.push_back(static_cast<std::uint16_t>(n));
+        return true;
+      }
+      break;
+    case od::json_type::string:
+      if (f == kI) {
+        return read_string(v, f, w.i_id, absent, failure);
+      }
+      break;
+    default:
+      break;
+  }
+  failure = type_failure(v, f, simdjson::INCORRECT_TYPE,
+                         f == kC ? "an integer code or an array of codes" : "a trade id string or an array of codes");
+  return false;
+}
+
+// Decodes one field's value into `w`. Returns false with `failure` set on error.
+inline bool read_field(Field f, od::value& v, Wire& w, EventFailure& failure) {
+  bool absent = false;
+  bool ok = true;
+  switch (f) {
+    case kSym:
+      ok = read_string(v, f, w.sym, absent, failure);
+      break;
+    case kX:
+      ok = read_int(v, f, 0, 65535, w.x, absent, failure);
+      break;
+    case kBx:
+      ok = read_int(v, f, 0, 65535, w.bx, absent, failure);
+      break;
+    case kAx:
+      ok = read_int(v, f, 0, 65535, w.ax, absent, failure);
+      break;
+    case kTrfi:
+      ok = read_int(v, f, 0, 65535, w.trfi, absent, failure);
+      break;
+    case kZ:
+      ok = read_int(v, f, 0, 255, w.z, absent, failure);
+      break;
+    case kS:
+      ok = read_int(v, f, 0, std::numeric_limits<std::int64_t>::max(), w.s, absent, failure);
+      break;
+    case kBs:
+      ok = read_int(v, f, 0, std::numeric_limits<std::int64_t>::max(), w.bs, absent, failure);
+      break;
+    case kAs:
+      ok = read_int(v, f, 0, std::numeric_limits<std::int64_t>::max(), w.as, absent, failure);
+      break;
+    case kT:
+      ok = read_int(v, f, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(), w.t,
+                    absent, failure);
+      break;
+    case kTrft:
+      ok = read_int(v, f, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(),
+                    w.trft, absent, failure);
+      break;
+    case kQ:
+      ok = read_u64(v, f, w.q, absent, failure);
+      break;
+    case kP:
+      ok = read_double(v, f, w.p, absent, failure);
+      break;
+    case kBp:
+      ok = read_double(v, f, w.bp, absent, failure);
+      break;
+    case kAp:
+      ok = read_double(v, f, w.ap, absent, failure);
+      break;
+    case kDs:
+      ok = read_string(v, f, w.ds, absent, failure);
+      break;
+    case kStatus:
+      ok = read_string(v, f, w.status, absent, failure);
+      break;
+    case kMessage:
+      ok = read_string(v, f, w.message, absent, failure);
+      break;
+    case kC:
+    case kI:
+      ok = read_code_or_list(v, f, w, absent, failure);
+      break;
+    default:
+      return true;
+  }
+  if (ok && !absent) {
+    w.present |= bit(f);
+  }
+  return ok;
+}
+
+// ---- Validation into rows ---------------------------------------------------------------------
+
+struct Checks {
+  std::optional<FutureLimit> limit;
+};
+
+inline bool require(const Wire& w, Field f, EventFailure& failure) {
+  if (!w.has(f)) [[unlikely]] {
+    failure = {ParseErrorKind::MissingField, f, "missing required field"};
+    return false;
+  }
+  return true;
+}
+
+std::string number_text(double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc{} ? std::string(buf, end) : std::string("?");
+}
+
+inline bool price(const Wire& w, Field f, double v, bool allow_zero, double& out, EventFailure& failure) {
+  if (!require(w, f, failure)) {
+    return false;
+  }
+  const bool ok = std::isfinite(v) && (allow_zero ? v >= 0.0 : v > 0.0);
+  if (!ok) [[unlikely]] {
+    failure = {ParseErrorKind::InvalidPrice, f, "invalid price " + number_text(v)};
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+inline bool timestamp(const Wire& w, Field f, std::int64_t ms, const Checks& checks, std::int64_t& out,
+                      EventFailure& failure) {
+  if (!require(w, f, failure)) {
+    return false;
+  }
+  auto ns = ms_to_ns(ms, checks.limit);
+  if (!ns) [[unlikely]] {
+    failure = {ParseErrorKind::InvalidTimestamp, f, "implausible timestamp: " + ns.error().message()};
+    return false;
+  }
+  out = *ns;
+  return true;
+}
+
+inline bool symbol(const Wire& w, Symbol& sym, std::optional<OptionContract>& contract, EventFailure& failure) {
+  if (!require(w, kSym, failure)) {
+    return false;
+  }
+  auto s = Symbol::make(w.sym);
+  if (!s) [[unlikely]] {
+    failure = {ParseErrorKind::InvalidSymbol, kSym,
+               "invalid symbol \"" + detail::excerpt(w.sym, 40) + "\": " + s.error().message()};
+    return false;
+  }
+  sym = *s;
+  if (w.sym.starts_with("O:")) {
+    auto c = OptionContract::parse(w.sym);
+    if (!c) [[unlikely]] {
+      failure = {ParseErrorKind::InvalidOccSymbol, kSym,
+                 "malformed option symbol \"" + std::string(w.sym) + "\": " + std::string(describe(c.error()))};
+      return false;
+    }
+    contract = *c;
+  }
+  return true;
+}
+
+bool fractional_size(std::string_view ds, double& out) noexcept {
+  // A plain decimal: digits, at most one '.', at least one digit; no sign, exponent or spaces.
+  bool digit = false;
+  bool dot = false;
+  for (char ch : ds) {
+    if (ch >= '0' && ch <= '9') {
+      digit = true;
+    } else if (ch == '.' && !dot) {
+      dot = true;
+    } else {
+      return false;
+    }
+  }
+  if (!digit) {
+    return false;
+  }
+  auto [ptr, ec] = std::from_chars(ds.data(), ds.data() + ds.size(), out);
+  return ec == std::errc{} && ptr == ds.data() + ds.size() && std::isfinite(out);
+}
+
+bool make_trade(const Wire& w, const Checks& checks, std::vector<TradeOrNbbo>* rows, std::int64_t& ts,
+                EventFailure& failure) {
+  Symbol sym;
+  std::optional<OptionContract> contract;
+  double p = 0;
+  std::int64_t t = 0;
+  if (!symbol(w, sym, contract, failure) || !require(w, kX, failure) || !price(w, kP, w.p, false, p, failure) ||
+      !require(w, kS, failure) || !timestamp(w, kT, w.t, checks, t, failure) || !require(w, kQ, failure)) {
+    return false;
+  }
+  ts = t;
+  if (contract) {
+    auto& row = rows[index(ResourceType::OptionsTrades)].emplace_back(std::in_place_type<OptionTrade>);
+    auto& o = std::get<OptionTrade>(row);
+    o.symbol = sym;
+    o.contract = *contract;
+    o.exchange = static_cast<std::uint16_t>(w.x);
+    o.price = p;
+    o.size = static_cast<std::uint64_t>(w.s);
+    o.conditions = w.c_codes;
+    o.sip_ts_ns = t;
+    o.sequence = w.q;
+    return true;
+  }
+  if (!require(w, kI, failure)) {
+    return false;
+  }
+  if (w.i_is_list) {
+    failure = {ParseErrorKind::WrongType, kI, "expected a trade id string, found an array"};
+    return false;
+  }
+  auto id = TradeId::make(w.i_id);
+  if (!id) {
+    failure = {ParseErrorKind::InvalidSymbol, kI,
+               "invalid trade id \"" + detail::excerpt(w.i_id, 40) + "\": " + id.error().message()};
+    return false;
+  }
+  std::optional<double> ds;
+  if (w.has(kDs)) {
+    double v = 0;
+    if (!fractional_size(w.ds, v)) {
+      failure = {ParseErrorKind::InvalidFractionalSize, kDs,
+                 "invalid fractional size \"" + detail::excerpt(w.ds, 40) + "\""};
+      return false;
+    }
+    ds = v;
+  }
+  std::optional<std::int64_t> trft;
+  if (w.has(kTrft)) {
+    std::int64_t v = 0;
+    if (!timestamp(w, kTrft, w.trft, checks, v, failure)) {
+      return false;
+    }
+    trft = v;
+  }
+  auto& row = rows[index(ResourceType::EquityTrades)].emplace_back(std::in_place_type<EquityTrade>);
+  auto& e = std::get<EquityTrade>(row);
+  e.symbol = sym;
+  e.exchange = static_cast<std::uint16_t>(w.x);
+  e.trade_id = *id;
+  if (w.has(kZ)) {
+    e.tape = static_cast<std::uint8_t>(w.z);
+  }
+  e.price = p;
+  e.size = static_cast<std::uint64_t>(w.s);
+  e.fractional_size = ds;
+  e.conditions = w.c_codes;
+  e.sip_ts_ns = t;
+  e.sequence = w.q;
+  if (w.has(kTrfi)) {
+    e.trf_id = static_cast<std::uint16_t>(w.trfi);
+  }
+  e.trf_ts_ns = trft;
+  return true;
+}
+
+bool make_quote(const Wire& w, const Checks& checks, std::vector<TradeOrNbbo>* rows, std::int64_t& ts,
+                EventFailure& failure) {
+  Symbol sym;
+  std::optional<OptionContract> contract;
+  double bp = 0;
+  double ap = 0;
+  std::int64_t t = 0;
+  if (!symbol(w, sym, contract, failure) || !require(w, kBx, failure) || !require(w, kAx, failure) ||
+      !price(w, kBp, w.bp, true, bp, failure) || !price(w, kAp, w.ap, true, ap, failure) ||
+      !require(w, kBs, failure) || !require(w, kAs, failure) || !timestamp(w, kT, w.t, checks, t, failure) ||
+      !require(w, kQ, failure)) {
+    return false;
+  }
+  std::optional<std::uint16_t> condition;
+  if (w.has(kC)) {
+    if (w.c_codes.size() > 1) {
+      failure = {ParseErrorKind::WrongType, kC, "expected one quote condition, found an array of several"};
+      return false;
+    }
+    if (!w.c_codes.empty()) {
+      condition = w.c_codes[0];
+    }
+  }
+  if (w.has(kI) && !w.i_is_list) {
+    failure = {ParseErrorKind::WrongType, kI, "expected an array of indicator codes, found a string"};
+    return false;
+  }
+  ts = t;
+  const ResourceType rt = contract ? ResourceType::OptionsQuotes : ResourceType::EquityQuotes;
+  auto& row = rows[index(rt)].emplace_back(std::in_place_type<Nbbo>);
+  auto& q = std::get<Nbbo>(row);
+  q.symbol = sym;
+  q.contract = contract;
+  q.bid_exchange = static_cast<std::uint16_t>(w.bx);
+  q.ask_exchange = static_cast<std::uint16_t>(w.ax);
+  q.bid_price = bp;
+  q.ask_price = ap;
+  q.bid_size = static_cast<std::uint64_t>(w.bs);
+  q.ask_size = static_cast<std::uint64_t>(w.as);
+  q.condition = condition;
+  q.indicators = w.i_codes;
+  q.sip_ts_ns = t;
+  q.sequence = w.q;
+  if (w.has(kZ)) {
+    q.tape = static_cast<std::uint8_t>(w.z);
+  }
+  return true;
+}
+
+// ---- Frame -------------------------------------------------------------------------------------
+
+// A frame-level failure: where, what. Turned into a ParseError with excerpt by `finish_error`.
+struct FrameFailure {
+  ParseErrorKind kind{ParseErrorKind::InvalidJson};
+  std::optional<std::size_t> event_index;
+  Field field{kUnknown};
+  std::string ev;
+  std::string sym;
+  std::string detail;
+};
+
+std::string json_error(simdjson::error_code e) { return std::string("invalid JSON: ") + simdjson::error_message(e); }
+
+}  // namespace
+
+struct Parser::Impl {
+  od::parser parser;
+  std::vector<char> scratch;  // padded copy of a frame that came without padding
+};
+
+Parser::Parser() : impl_(std::make_unique<Impl>()) {
+  if (!parser_kernel_supported()) {
+    std::fprintf(stderr,
+                 "ws_source: this library was built with the simdjson '%.*s' kernel "
+                 "(WS_SOURCE_SIMDJSON_KERNEL), which this CPU cannot run; rebuild with "
+                 "-DWS_SOURCE_SIMDJSON_KERNEL=fallback\n",
+                 static_cast<int>(parser_kernel().size()), parser_kernel().data());
+    std::abort();
+  }
+}
+Parser::~Parser() = default;
+Parser::Parser(Parser&&) noexcept = default;
+Parser& Parser::operator=(Parser&&) noexcept = default;
+
+namespace {
+
+// Parses the frame at [data, data + size) with `capacity` readable bytes. Fills `rows` and
+// `out.statuses`; on failure returns false with `failure` set.
+bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::size_t capacity,
+                 const FrameContext& ctx, std::vector<TradeOrNbbo>* rows, std::array<std::int64_t, 4>& max_ts,
+                 ParsedFrame& out, FrameFailure& failure) {
+  od::document doc;
+  if (auto e = parser.iterate(data, size, capacity).get(doc)) {
+    failure = {ParseErrorKind::InvalidJson, std::nullopt, kUnknown, {}, {}, json_error(e)};
+    if (e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT && size > 0) {  // truncated: blame the last event
+      if (auto pos = detail::element_at({data, size}, size - 1)) {
+        failure.event_index = pos->index;
+      }
+    }
+    return false;
+  }
+  od::array arr;
+  if (auto e = doc.get_array().get(arr)) {
+    od::json_type t;
+    const bool valid_other = e == simdjson::INCORRECT_TYPE && doc.type().get(t) == simdjson::SUCCESS;
+    failure = {valid_other ? ParseErrorKind::NotAnArray : ParseErrorKind::InvalidJson, std::nullopt, kUnknown, {},
+               {}, valid_other ? "frame is not a JSON array" : json_error(e)};
+    return false;
+  }
+  Checks checks;
+  if (ctx.max_future_skew_ns) {
+    checks.limit = FutureLimit{ctx.received_at_ns, *ctx.max_future_skew_ns};
+  }
+  std::size_t ev_index = 0;
+  EventFailure ef{ParseErrorKind::InvalidJson, kUnknown, {}};
+  for (auto element : arr) {
+    od::value value;
+    if (auto e = std::move(element).get(value)) {
+      failure = {ParseErrorKind::InvalidJson, ev_index, kUnknown, {}, {}, json_error(e)};
+      return false;
+    }
+    od::object obj;
+    if (auto e = value.get_object().get(obj)) {
+      od::json_type t;
+      const bool valid_other = e == simdjson::INCORRECT_TYPE && value.type().get(t) == simdjson::SUCCESS;
+      failure = {valid_other ? ParseErrorKind::NotAnObject : ParseErrorKind::InvalidJson, ev_index, kUnknown, {}, {},
+                 valid_other ? "event is not a JSON object" : json_error(e)};
+      return false;
+    }
+    // `ev` first (normally the first key, so this reads one key), then one pass over the rest.
+    std::string_view ev;
+    {
+      od::value evv;
+      auto e = obj.find_field_unordered("ev").get(evv);
+      if (e == simdjson::NO_SUCH_FIELD) {
+        failure = {ParseErrorKind::MissingField, ev_index, kEv, {}, {}, "missing required field"};
+        return false;
+      }
+      if (e != simdjson::SUCCESS) {
+        failure = {ParseErrorKind::InvalidJson, ev_index, kEv, {}, {}, json_error(e)};
+        return false;
+      }
+      bool absent = false;
+      if (!read_string(evv, kEv, ev, absent, ef) || absent) {
+        if (absent) {
+          ef = {ParseErrorKind::MissingField, kEv, "missing required field"};
+        }
+        failure = {ef.kind, ev_index, kEv, {}, {}, ef.detail};
+        return false;
+      }
+    }
+    EventType type = EventType::Other;
+    std::uint32_t wanted = 0;
+    if (ev.size() == 1 && ev[0] == 'T') {
+      type = EventType::Trade;
+      wanted = kTradeFields;
+    } else if (ev.size() == 1 && ev[0] == 'Q') {
+      type = EventType::Quote;
+      wanted = kQuoteFields;
+    } else if (ev == "status") {
+      type = EventType::Status;
+      wanted = kStatusFields;
+    } else {
+      if (out.skipped_events++ == 0) {
+        auto name = InlineString<15>::make(ev.substr(0, 15));
+        out.first_skipped_ev = name ? *name : InlineString<15>{};
+      }
+      ++ev_index;
+      continue;
+    }
+    auto fail_event = [&](EventFailure&& f) {
+      failure = {f.kind, ev_index, f.field, std::string(ev), {}, std::move(f.detail)};
+    };
+    bool rewound = false;
+    if (auto e = obj.reset().get(rewound)) {
+      failure = {ParseErrorKind::InvalidJson, ev_index, kUnknown, std::string(ev), {}, json_error(e)};
+      return false;
+    }
+    Wire w;
+    std::uint32_t seen = 0;
+    for (auto field_result : obj) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field)) {
+        failure = {ParseErrorKind::InvalidJson, ev_index, kUnknown, std::string(ev), {}, json_error(e)};
+        return false;
+      }
+      Field f = kUnknown;
+      if (auto e = key_of(field, f)) {
+        failure = {ParseErrorKind::InvalidJson, ev_index, kUnknown, std::string(ev), {}, json_error(e)};
+        return false;
+      }
+      if (f == kUnknown) {
+        continue;
+      }
+      if (seen & bit(f)) [[unlikely]] {
+        failure = {ParseErrorKind::WrongType, ev_index, f, std::string(ev), {},
+                   "duplicate field `" + std::string(kFieldNames[f]) + "`"};
+        return false;
+      }
+      seen |= bit(f);
+      if ((wanted & bit(f)) == 0) {
+        continue;
+      }
+      od::value v = field.value();
+      if (!read_field(f, v, w, ef)) [[unlikely]] {
+        fail_event(std::move(ef));
+        return false;
+      }
+    }
+    std::int64_t ts = 0;
+    switch (type) {
+      case EventType::Trade:
+      case EventType::Quote: {
+        const bool ok = type == EventType::Trade ? make_trade(w, checks, rows, ts, ef) : make_quote(w, checks, rows, ts, ef);
+        if (!ok) [[unlikely]] {
+          fail_event(std::move(ef));
+          return false;
+        }
+        // The row just appended decides the feed.
+        const bool is_option = w.sym.starts_with("O:");
+        const std::size_t feed = index(resource_type_of(type == EventType::Quote, is_option));
+        max_ts[feed] = std::max(max_ts[feed], ts);
+        break;
+      }
+      case EventType::Status:
+        out.statuses.push_back(StatusMessage::from_wire(w.status, w.message));
+        break;
+      case EventType::Other:
+        break;
+    }
+    ++ev_index;
+  }
+  if (const char* rest = nullptr; doc.current_location().get(rest) == simdjson::SUCCESS) {
+    failure = {ParseErrorKind::InvalidJson, std::nullopt, kUnknown, {}, {}, "invalid JSON: trailing characters after the array"};
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+namespace {
+
+// Turns a frame-level failure into the public error: excerpt of the event (or the frame), the
+// event's `sym` when it can be read, and a located event for invalid UTF-8.
+ParseError finish_error(FrameFailure&& f, std::string_view frame) {
+  ParseError e;
+  e.kind = f.kind;
+  e.event_index = f.event_index;
+  e.detail = std::move(f.detail);
+  e.ev = std::move(f.ev);
+  if (f.field != kUnknown) {
+    e.field = std::string(kFieldNames[f.field]);
+  }
+  if (!e.event_index && e.kind == ParseErrorKind::InvalidJson) {
+    if (auto bad = detail::first_invalid_utf8(frame)) {
+      e.detail = "invalid JSON: the frame is not valid UTF-8 (byte " + std::to_string(*bad) + ")";
+      if (auto pos = detail::element_at(frame, *bad)) {
+        e.event_index = pos->index;
+      }
+    }
+  }
+  std::string_view scope = frame;
+  if (e.event_index) {
+    // Walk to the element: its start and end, string-aware.
+    std::size_t i = frame.find('[');
+    i = i == std::string_view::npos ? frame.size() : i + 1;
+    for (std::size_t k = 0; i < frame.size(); ++k) {
+      while (i < frame.size() && (frame[i] == ' ' || frame[i] == '\n' || frame[i] == '\r' || frame[i] == '\t')) {
+        ++i;
+      }
+      const std::size_t end = detail::value_end(frame, i);
+      if (k == *e.event_index) {
+        scope = frame.substr(i, end - i);
+        break;
+      }
+      i = end;
+      while (i < frame.size() && frame[i] != ',' && frame[i] != ']') {
+        ++i;
+      }
+      ++i;
+    }
+    if (e.ev.empty()) {
+      e.ev = detail::peek_string_field(scope, "ev", 32);
+    }
+    e.sym = detail::peek_string_field(scope, "sym", 32);
+  }
+  e.excerpt = detail::excerpt(scope, kExcerptLen);
+  return e;
+}
+
+}  // namespace
+
+Result<void, ParseError> Parser::parse(std::span<const char> buffer, std::size_t frame_size, const FrameContext& ctx,
+                                       ParsedFrame& out) noexcept {
+  try {
+    out.clear();
+    if (frame_size > buffer.size()) {
+      ParseError e;
+      e.kind = ParseErrorKind::InvalidJson;
+      e.detail = "frame size " + std::to_string(frame_size) + " exceeds the buffer (" +
+                 std::to_string(buffer.size()) + " bytes)";
+      return fail(std::move(e));
+    }
+    const char* data = buffer.data();
+    std::size_t capacity = buffer.size();
+    if (capacity < frame_size + kParsePadding) {
+      auto& scratch = impl_->scratch;
+      if (scratch.size() < frame_size + kParsePadding) {
+        scratch.resize(frame_size + kParsePadding);
+      }
+      if (frame_size > 0) {
+        std::memcpy(scratch.data(), buffer.data(), frame_size);
+      }
+      data = scratch.data();
+      capacity = scratch.size();
+    }
+    std::array<std::int64_t, 4> max_ts{};
+    FrameFailure failure;
+    if (!parse_frame(impl_->parser, data, frame_size, capacity, ctx, out.spare_.data(), max_ts, out, failure)) {
+      out.clear();
+      return fail(finish_error(std::move(failure), std::string_view(buffer.data(), frame_size)));
+    }
+    for (ResourceType rt : kAllResourceTypes) {
+      auto& rows = out.spare_[index(rt)];
+      if (rows.empty()) {
+        continue;
+      }
+      BatchMeta meta;
+      meta.resource_type = rt;
+      meta.shard_id = ctx.shard_id;
+      meta.watermark_ts_ns = max_ts[index(rt)];
+      meta.received_at_ns = ctx.received_at_ns;
+      meta.connection = ConnectionState::Connected;
+      out.batches.push_back(DataBatch<TradeOrNbbo>{std::move(rows), meta});
+    }
+    return {};
+  } catch (const std::exception& ex) {  // allocation failure on the error path: still a value
+    out.clear();
+    ParseError e;
+    e.kind = ParseErrorKind::InvalidJson;
+    e.detail = std::string("internal error while parsing: ") + ex.what();
+    return fail(std::move(e));
+  }
+}
+
+std::size_t ParsedFrame::row_count() const noexcept {
+  std::size_t n = 0;
+  for (const auto& b : batches) {
+    n += b.rows.size();
+  }
+  return n;
+}
+
+void ParsedFrame::clear() noexcept {
+  for (auto& b : batches) {
+    auto& spare = spare_[index(b.meta.resource_type)];
+    if (spare.capacity() < b.rows.capacity()) {
+      spare = std::move(b.rows);  // keep the larger storage
+    }
+  }
+  for (auto& rows : spare_) {
+    rows.clear();
+  }
+  batches.clear();
+  statuses.clear();
+  skipped_events = 0;
+  first_skipped_ev = {};
+}
+
+FrameContext FrameContext::now() noexcept { return at(now_ns()); }
+
+FrameContext FrameContext::at(std::int64_t received_at_ns) noexcept {
+  FrameContext c;
+  c.received_at_ns = received_at_ns;
+  return c;
+}
+
+Result<std::vector<DataBatch<TradeOrNbbo>>, ParseError> parse_payload(std::span<const char> payload) {
+  Parser parser;
+  ParsedFrame frame;
+  if (auto r = parser.parse(payload, FrameContext::now(), frame); !r) {
+    return fail(std::move(r).error());
+  }
+  return std::move(frame.batches);
+}
+
+}  // namespace ws_source

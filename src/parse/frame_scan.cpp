@@ -84,7 +84,10 @@ std::size_t value_end(std::string_view t, std::size_t i) noexcept {
         break;
       case '}':
       case ']':
-        if (--depth <= 0) {
+        if (depth == 0) {  // the close of the enclosing array: the value ended before it
+          return i;
+        }
+        if (--depth == 0) {
           return i + 1;
         }
         break;

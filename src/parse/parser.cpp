@@ -731,11 +731,6 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
   od::document doc;
   if (auto e = parser.iterate(data, size, capacity).get(doc)) {
     failure = {ParseErrorKind::InvalidJson, std::nullopt, kUnknown, {}, {}, json_error(e)};
-    if (e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT && size > 0) {  // truncated: blame the last event
-      if (auto pos = detail::element_at({data, size}, size - 1)) {
-        failure.event_index = pos->index;
-      }
-    }
     return false;
   }
   od::array arr;
@@ -897,6 +892,12 @@ ParseError finish_error(FrameFailure&& f, std::string_view frame) {
       if (auto pos = detail::element_at(frame, *bad)) {
         e.event_index = pos->index;
       }
+    }
+  }
+  if (!e.event_index && e.kind == ParseErrorKind::InvalidJson && !frame.empty() &&
+      e.detail == json_error(simdjson::INCOMPLETE_ARRAY_OR_OBJECT)) {  // truncated: blame the last event
+    if (auto pos = detail::element_at(frame, frame.size() - 1)) {
+      e.event_index = pos->index;
     }
   }
   std::string_view scope = frame;

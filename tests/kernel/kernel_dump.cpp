@@ -1,0 +1,96 @@
+// Copyright (c) James Kassemi, SC, US. All rights reserved.
+// Parses a deterministic corpus (the golden frames, generated valid frames, and seeded random
+// mutations of both) and prints the result of every frame as text. Built once per simdjson kernel;
+// the kernel_agreement test compares the outputs byte for byte.
+//
+//   ws_source_kernel_dump_<kernel> <golden dir> <mutations> > out.txt
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "frame_text.hpp"
+#include "ws_source/ws_source.hpp"
+
+using namespace ws_source;
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::cerr << "usage: " << argv[0] << " <golden dir> <mutations>\n";
+    return 2;
+  }
+  std::vector<std::string> base;
+  std::vector<std::filesystem::path> files;
+  for (const char* dir : {"valid", "invalid"}) {
+    for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(argv[1]) / dir)) {
+      if (e.path().extension() == ".json") {
+        files.push_back(e.path());
+      }
+    }
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    base.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  if (!parser_kernel_supported()) {
+    std::cerr << "this CPU cannot run the " << parser_kernel() << " kernel\n";
+    return 77;  // ctest SKIP_RETURN_CODE
+  }
+  std::cerr << "kernel " << parser_kernel() << ", " << base.size() << " corpus frames\n";
+  const long mutations = std::stol(argv[2]);
+  std::mt19937_64 rng(0x5EEDULL);  // fixed: both kernels see the same frames
+  Parser parser;
+  ParsedFrame out;
+  const auto ctx = FrameContext::at(1'732'546'801'123'000'000);
+  std::string frame;
+  std::size_t ok = 0;
+  for (long i = 0; i < mutations + static_cast<long>(base.size()); ++i) {
+    if (i < static_cast<long>(base.size())) {
+      frame = base[static_cast<std::size_t>(i)];
+    } else {
+      frame = base[rng() % base.size()];
+      const int rounds = 1 + static_cast<int>(rng() % 3);
+      for (int k = 0; k < rounds && !frame.empty(); ++k) {
+        const std::size_t pos = rng() % frame.size();
+        const std::size_t len = 1 + rng() % 6;
+        const char byte = static_cast<char>(rng() % 256);
+        switch (rng() % 6) {
+          case 0:
+            frame[pos] = static_cast<char>(frame[pos] ^ (1 << (rng() % 8)));
+            break;
+          case 1:
+            frame[pos] = byte;
+            break;
+          case 2:
+            frame.insert(pos, 1, byte);
+            break;
+          case 3:
+            frame.erase(pos, len);
+            break;
+          case 4:
+            frame.insert(pos, frame.substr(pos, len));
+            break;
+          default:
+            frame.resize(pos);
+            break;
+        }
+      }
+    }
+    auto r = parser.parse(frame, ctx, out);
+    std::cout << "#" << i << ' ';
+    if (r) {
+      ++ok;
+      std::cout << ws_source::test_support::frame_text(out);
+    } else {
+      std::cout << ws_source::test_support::error_text(r.error());
+    }
+  }
+  std::cerr << ok << " frames parsed, " << (mutations + static_cast<long>(base.size()) - static_cast<long>(ok))
+            << " rejected\n";
+  return 0;
+}

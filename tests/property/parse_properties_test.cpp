@@ -1,0 +1,169 @@
+// Copyright (c) James Kassemi, SC, US. All rights reserved.
+// Properties of the parser: valid rows round-trip exactly; no input crashes it; a frame either
+// fails as a whole or gives rows that satisfy every validation rule.
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "generators.hpp"
+#include "wire_encoder.hpp"
+#include "ws_source/ws_source.hpp"
+
+using namespace ws_source;
+using ws_source::test_support::kGeneratedReceivedAtNs;
+
+namespace {
+
+FrameContext ctx() { return FrameContext::at(kGeneratedReceivedAtNs); }
+
+// Every rule a delivered row satisfies, whatever the input was.
+void check_invariants(const ParsedFrame& out) {
+  for (const auto& batch : out.batches) {
+    RC_ASSERT(!batch.rows.empty());
+    std::int64_t max_ts = 0;
+    for (const auto& row : batch.rows) {
+      RC_ASSERT(resource_type_of(row) == batch.meta.resource_type);
+      RC_ASSERT(!symbol_of(row).empty());
+      const std::int64_t ts = sip_ts_ns_of(row);
+      RC_ASSERT(ts >= kMinPlausibleMs * kNanosPerMilli);
+      RC_ASSERT(ts < kMaxPlausibleMs * kNanosPerMilli);
+      RC_ASSERT(ts <= kGeneratedReceivedAtNs + kDefaultMaxFutureSkewNs);
+      max_ts = std::max(max_ts, ts);
+      if (const auto* q = std::get_if<Nbbo>(&row)) {
+        RC_ASSERT(std::isfinite(q->bid_price) && q->bid_price >= 0);
+        RC_ASSERT(std::isfinite(q->ask_price) && q->ask_price >= 0);
+        RC_ASSERT(q->is_option() == symbol_of(row).view().starts_with("O:"));
+      } else if (const auto* t = std::get_if<OptionTrade>(&row)) {
+        RC_ASSERT(std::isfinite(t->price) && t->price > 0);
+        RC_ASSERT(t->contract.to_symbol() == t->symbol);
+      } else {
+        const auto& e = std::get<EquityTrade>(row);
+        RC_ASSERT(std::isfinite(e.price) && e.price > 0);
+        RC_ASSERT(!e.trade_id.empty());
+      }
+    }
+    RC_ASSERT(batch.meta.watermark_ts_ns == max_ts);
+  }
+}
+
+std::vector<std::string> corpus() {
+  std::vector<std::string> out;
+  for (const char* dir : {"valid", "invalid"}) {
+    for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(WS_SOURCE_GOLDEN_DIR) / dir)) {
+      if (e.path().extension() == ".json") {
+        std::ifstream in(e.path(), std::ios::binary);
+        out.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      }
+    }
+  }
+  return out;
+}
+
+// One mutation of `s`: flip, replace, insert, delete, duplicate a slice, or truncate.
+std::string mutate(std::string s, int op, std::size_t pos, std::size_t len, char byte) {
+  if (s.empty()) {
+    return std::string(1, byte);
+  }
+  pos %= s.size();
+  len = 1 + len % 8;
+  switch (op % 6) {
+    case 0:
+      s[pos] = static_cast<char>(s[pos] ^ (1 << (static_cast<unsigned char>(byte) % 8)));
+      break;
+    case 1:
+      s[pos] = byte;
+      break;
+    case 2:
+      s.insert(pos, 1, byte);
+      break;
+    case 3:
+      s.erase(pos, len);
+      break;
+    case 4:
+      s.insert(pos, s.substr(pos, len));
+      break;
+    default:
+      s.resize(pos);
+      break;
+  }
+  return s;
+}
+
+}  // namespace
+
+RC_GTEST_PROP(ParseProperties, GeneratedRowsRoundTripExactly, ()) {
+  const auto rows = *rc::gen::container<std::vector<TradeOrNbbo>>(ws_source::test_support::gen_row());
+  const std::string frame = ws_source::test_support::encode_frame(rows);
+  Parser parser;
+  ParsedFrame out;
+  auto r = parser.parse(frame, ctx(), out);
+  RC_ASSERT(r.has_value());
+  RC_ASSERT(out.row_count() == rows.size());
+  // Rows come back per feed, each feed in wire order.
+  std::array<std::size_t, 4> next{};
+  for (const auto& row : rows) {
+    const std::size_t feed = index(resource_type_of(row));
+    const auto it = std::find_if(out.batches.begin(), out.batches.end(),
+                                 [&](const auto& b) { return index(b.meta.resource_type) == feed; });
+    RC_ASSERT(it != out.batches.end());
+    RC_ASSERT(it->rows.at(next[feed]++) == row);
+  }
+  check_invariants(out);
+}
+
+RC_GTEST_PROP(ParseProperties, ArbitraryBytesNeverCrash, (const std::string& bytes)) {
+  Parser parser;
+  ParsedFrame out;
+  auto r = parser.parse(bytes, ctx(), out);
+  if (r) {
+    check_invariants(out);
+  } else {
+    RC_ASSERT(out.batches.empty());
+    RC_ASSERT(r.error().excerpt.size() <= kExcerptLen + 3);
+    RC_ASSERT(!r.error().message().empty());
+  }
+}
+
+RC_GTEST_PROP(ParseProperties, MutatedFramesFailWholeOrSatisfyEveryRule, ()) {
+  static const std::vector<std::string> base = corpus();
+  const bool from_corpus = *rc::gen::arbitrary<bool>();
+  std::string frame = from_corpus ? *rc::gen::elementOf(base) : *ws_source::test_support::gen_valid_frame();
+  const int rounds = *rc::gen::inRange(1, 4);
+  for (int i = 0; i < rounds; ++i) {
+    frame = mutate(frame, *rc::gen::inRange(0, 6), *rc::gen::arbitrary<std::size_t>(),
+                   *rc::gen::arbitrary<std::size_t>(), *rc::gen::arbitrary<char>());
+  }
+  Parser parser;
+  ParsedFrame out;
+  auto r = parser.parse(frame, FrameContext::at(1'732'546'801'123'000'000), out);
+  if (!r) {
+    RC_ASSERT(out.batches.empty());
+    RC_ASSERT(out.statuses.empty());
+    return;
+  }
+  for (const auto& batch : out.batches) {
+    for (const auto& row : batch.rows) {
+      RC_ASSERT(sip_ts_ns_of(row) <= 1'732'546'801'123'000'000 + kDefaultMaxFutureSkewNs);
+      RC_ASSERT(sip_ts_ns_of(row) >= kMinPlausibleMs * kNanosPerMilli);
+    }
+  }
+}
+
+RC_GTEST_PROP(ParseProperties, ReusedParserGivesTheSameAsAFreshOne, ()) {
+  const auto a = *ws_source::test_support::gen_valid_frame();
+  const auto b = *ws_source::test_support::gen_valid_frame();
+  Parser reused;
+  ParsedFrame out1;
+  RC_ASSERT(reused.parse(a, ctx(), out1).has_value());
+  RC_ASSERT(reused.parse(b, ctx(), out1).has_value());
+  Parser fresh;
+  ParsedFrame out2;
+  RC_ASSERT(fresh.parse(b, ctx(), out2).has_value());
+  RC_ASSERT(out1.batches == out2.batches);
+  RC_ASSERT(out1.statuses == out2.statuses);
+}

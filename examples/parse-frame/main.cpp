@@ -30,8 +30,8 @@ int parse_one(ws_source::Parser& parser, ws_source::ParsedFrame& frame, const st
     std::cout << status << '\n';
   }
   if (frame.skipped_events > 0) {
-    std::cout << "skipped " << frame.skipped_events << " event(s) of types not ingested (first: "
-              << frame.first_skipped_ev << ")\n";
+    std::cout << "skipped " << frame.skipped_events
+              << " event(s) of types not ingested (first: " << frame.first_skipped_ev << ")\n";
   }
   return 0;
 }

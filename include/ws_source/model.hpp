@@ -22,31 +22,31 @@ namespace ws_source {
 
 /// A stock trade (`ev: "T"` on `/stocks`).
 struct EquityTrade {
-  Symbol symbol;                                ///< `sym`
-  std::uint16_t exchange{0};                    ///< `x`, exchange id
-  TradeId trade_id;                             ///< `i`
-  std::optional<std::uint8_t> tape;             ///< `z`: 1 NYSE, 2 AMEX, 3 Nasdaq
-  double price{0};                              ///< `p`, finite and > 0
-  std::uint64_t size{0};                        ///< `s`, shares (0 for a fractional-only trade)
-  std::optional<double> fractional_size;        ///< `ds`, sent as a decimal string
-  Codes conditions;                             ///< `c`
-  std::int64_t sip_ts_ns{0};                    ///< `t` (ms) in ns
-  std::uint64_t sequence{0};                    ///< `q`, increasing per ticker, not contiguous
-  std::optional<std::uint16_t> trf_id;          ///< `trfi`
-  std::optional<std::int64_t> trf_ts_ns;        ///< `trft` (ms) in ns
+  Symbol symbol;                          ///< `sym`
+  std::uint16_t exchange{0};              ///< `x`, exchange id
+  TradeId trade_id;                       ///< `i`
+  std::optional<std::uint8_t> tape;       ///< `z`: 1 NYSE, 2 AMEX, 3 Nasdaq
+  double price{0};                        ///< `p`, finite and > 0
+  std::uint64_t size{0};                  ///< `s`, shares (0 for a fractional-only trade)
+  std::optional<double> fractional_size;  ///< `ds`, sent as a decimal string
+  Codes conditions;                       ///< `c`
+  std::int64_t sip_ts_ns{0};              ///< `t` (ms) in ns
+  std::uint64_t sequence{0};              ///< `q`, increasing per ticker, not contiguous
+  std::optional<std::uint16_t> trf_id;    ///< `trfi`
+  std::optional<std::int64_t> trf_ts_ns;  ///< `trft` (ms) in ns
   friend bool operator==(const EquityTrade&, const EquityTrade&) = default;
 };
 
 /// An option trade (`ev: "T"` with an `O:` symbol on `/options`).
 struct OptionTrade {
-  Symbol symbol;                ///< `sym`, `O:` + OCC
-  OptionContract contract;      ///< `sym` taken apart
-  std::uint16_t exchange{0};    ///< `x`
-  double price{0};              ///< `p`, finite and > 0, per share
-  std::uint64_t size{0};        ///< `s`, contracts
-  Codes conditions;             ///< `c`
-  std::int64_t sip_ts_ns{0};    ///< `t` (ms) in ns
-  std::uint64_t sequence{0};    ///< `q`
+  Symbol symbol;              ///< `sym`, `O:` + OCC
+  OptionContract contract;    ///< `sym` taken apart
+  std::uint16_t exchange{0};  ///< `x`
+  double price{0};            ///< `p`, finite and > 0, per share
+  std::uint64_t size{0};      ///< `s`, contracts
+  Codes conditions;           ///< `c`
+  std::int64_t sip_ts_ns{0};  ///< `t` (ms) in ns
+  std::uint64_t sequence{0};  ///< `q`
 
   /// price × size × 100 (the standard multiplier).
   [[nodiscard]] double premium() const noexcept { return price * static_cast<double>(size) * 100.0; }
@@ -56,19 +56,19 @@ struct OptionTrade {
 /// A quote (`ev: "Q"`): the national best bid and offer of a stock or an option contract.
 /// A price of 0 means that side is empty; locked and crossed quotes are passed through as sent.
 struct Nbbo {
-  Symbol symbol;                              ///< `sym`
-  std::optional<OptionContract> contract;     ///< set for option quotes
-  std::uint16_t bid_exchange{0};              ///< `bx`
-  std::uint16_t ask_exchange{0};              ///< `ax`
-  double bid_price{0};                        ///< `bp`, finite and >= 0
-  double ask_price{0};                        ///< `ap`, finite and >= 0
-  std::uint64_t bid_size{0};                  ///< `bs` (round lots for stocks)
-  std::uint64_t ask_size{0};                  ///< `as`
-  std::optional<std::uint16_t> condition;     ///< `c` (stocks: a single code)
-  Codes indicators;                           ///< `i` (stocks)
-  std::int64_t sip_ts_ns{0};                  ///< `t` (ms) in ns
-  std::uint64_t sequence{0};                  ///< `q`
-  std::optional<std::uint8_t> tape;           ///< `z` (stocks)
+  Symbol symbol;                           ///< `sym`
+  std::optional<OptionContract> contract;  ///< set for option quotes
+  std::uint16_t bid_exchange{0};           ///< `bx`
+  std::uint16_t ask_exchange{0};           ///< `ax`
+  double bid_price{0};                     ///< `bp`, finite and >= 0
+  double ask_price{0};                     ///< `ap`, finite and >= 0
+  std::uint64_t bid_size{0};               ///< `bs` (round lots for stocks)
+  std::uint64_t ask_size{0};               ///< `as`
+  std::optional<std::uint16_t> condition;  ///< `c` (stocks: a single code)
+  Codes indicators;                        ///< `i` (stocks)
+  std::int64_t sip_ts_ns{0};               ///< `t` (ms) in ns
+  std::uint64_t sequence{0};               ///< `q`
+  std::optional<std::uint8_t> tape;        ///< `z` (stocks)
 
   [[nodiscard]] bool is_option() const noexcept { return contract.has_value(); }
   friend bool operator==(const Nbbo&, const Nbbo&) = default;

@@ -85,11 +85,11 @@ enum class ParseErrorKind : std::uint8_t {
 struct ParseError {
   ParseErrorKind kind{ParseErrorKind::InvalidJson};
   std::optional<std::size_t> event_index;  ///< index of the offending event in the frame
-  std::string field;    ///< the offending field (`p`, `c[1]`), empty when none is to blame
-  std::string ev;       ///< the event's `ev`, when it could be read
-  std::string sym;      ///< the event's `sym`, when it could be read (at most 32 bytes kept)
-  std::string detail;   ///< what exactly, e.g. "invalid price -1.5"
-  std::string excerpt;  ///< the event (or frame) text, at most `kExcerptLen` bytes + "…"
+  std::string field;                       ///< the offending field (`p`, `c[1]`), empty when none is to blame
+  std::string ev;                          ///< the event's `ev`, when it could be read
+  std::string sym;                         ///< the event's `sym`, when it could be read (at most 32 bytes kept)
+  std::string detail;                      ///< what exactly, e.g. "invalid price -1.5"
+  std::string excerpt;                     ///< the event (or frame) text, at most `kExcerptLen` bytes + "…"
 
   /// The full one-line message: context, field, detail and excerpt.
   [[nodiscard]] std::string message() const;
@@ -139,12 +139,11 @@ class Parser {
   /// scratch buffer (correct, one memcpy slower). `frame_size > buffer.size()` is an
   /// `InvalidJson` error. The strings in `out` do not point into `buffer`.
   /// On error `out` holds no batches and no statuses, and the error says why.
-  Result<void, ParseError> parse(std::span<const char> buffer, std::size_t frame_size,
-                                 const FrameContext& ctx, ParsedFrame& out) noexcept;
+  Result<void, ParseError> parse(std::span<const char> buffer, std::size_t frame_size, const FrameContext& ctx,
+                                 ParsedFrame& out) noexcept;
 
   /// Parses `frame` (no padding assumed: copied into the scratch buffer first).
-  Result<void, ParseError> parse(std::span<const char> frame, const FrameContext& ctx,
-                                 ParsedFrame& out) noexcept {
+  Result<void, ParseError> parse(std::span<const char> frame, const FrameContext& ctx, ParsedFrame& out) noexcept {
     return parse(frame, frame.size(), ctx, out);
   }
 
@@ -156,8 +155,7 @@ class Parser {
 /// The spec's one-shot function: parses `payload` received now (shard 0, default skew) and returns
 /// its batches (statuses and skipped events are not returned: use `Parser` for those).
 /// Allocates a parser per call; prefer a `Parser` on a hot path.
-[[nodiscard]] Result<std::vector<DataBatch<TradeOrNbbo>>, ParseError> parse_payload(
-    std::span<const char> payload);
+[[nodiscard]] Result<std::vector<DataBatch<TradeOrNbbo>>, ParseError> parse_payload(std::span<const char> payload);
 
 /// The simdjson kernel this library's parser was compiled for: "fallback", "westmere",
 /// "haswell" or "icelake" (the `WS_SOURCE_SIMDJSON_KERNEL` build option).

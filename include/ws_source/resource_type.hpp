@@ -26,17 +26,15 @@ enum class Cluster : std::uint8_t { Stocks, Options };
 enum class ResourceType : std::uint8_t { OptionsQuotes, OptionsTrades, EquityQuotes, EquityTrades };
 
 /// Every feed, in enumerator order.
-inline constexpr std::array<ResourceType, 4> kAllResourceTypes{
-    ResourceType::OptionsQuotes, ResourceType::OptionsTrades, ResourceType::EquityQuotes,
-    ResourceType::EquityTrades};
+inline constexpr std::array<ResourceType, 4> kAllResourceTypes{ResourceType::OptionsQuotes, ResourceType::OptionsTrades,
+                                                               ResourceType::EquityQuotes, ResourceType::EquityTrades};
 
 /// 0..3, the feed's position in `kAllResourceTypes`.
 [[nodiscard]] constexpr std::size_t index(ResourceType rt) noexcept { return static_cast<std::size_t>(rt); }
 
 /// The cluster that serves the feed: options quotes and trades share `/options`.
 [[nodiscard]] constexpr Cluster cluster(ResourceType rt) noexcept {
-  return rt == ResourceType::OptionsQuotes || rt == ResourceType::OptionsTrades ? Cluster::Options
-                                                                                : Cluster::Stocks;
+  return rt == ResourceType::OptionsQuotes || rt == ResourceType::OptionsTrades ? Cluster::Options : Cluster::Stocks;
 }
 
 /// True for the two quote feeds.
@@ -45,14 +43,10 @@ inline constexpr std::array<ResourceType, 4> kAllResourceTypes{
 }
 
 /// The channel prefix of subscribe messages: "Q" for quotes, "T" for trades.
-[[nodiscard]] constexpr std::string_view channel_prefix(ResourceType rt) noexcept {
-  return is_quotes(rt) ? "Q" : "T";
-}
+[[nodiscard]] constexpr std::string_view channel_prefix(ResourceType rt) noexcept { return is_quotes(rt) ? "Q" : "T"; }
 
 /// Whether the feed accepts the `*` wildcard: every feed but options quotes.
-[[nodiscard]] constexpr bool supports_wildcard(ResourceType rt) noexcept {
-  return rt != ResourceType::OptionsQuotes;
-}
+[[nodiscard]] constexpr bool supports_wildcard(ResourceType rt) noexcept { return rt != ResourceType::OptionsQuotes; }
 
 /// The documented per-connection subscription limit: 1,000 contracts for options quotes, none
 /// for the others.

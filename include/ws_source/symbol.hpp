@@ -27,10 +27,10 @@ struct InlineStringError {
     InvalidByte,  ///< a byte outside printable ASCII 0x21-0x7E, or a comma; at `offset`
   };
   Kind kind{Kind::Empty};
-  std::size_t length{0};      ///< the rejected string's length (TooLong)
-  std::size_t capacity{0};    ///< the capacity it did not fit (TooLong)
-  std::size_t offset{0};      ///< where the bad byte is (InvalidByte)
-  unsigned char byte{0};      ///< the bad byte (InvalidByte)
+  std::size_t length{0};    ///< the rejected string's length (TooLong)
+  std::size_t capacity{0};  ///< the capacity it did not fit (TooLong)
+  std::size_t offset{0};    ///< where the bad byte is (InvalidByte)
+  unsigned char byte{0};    ///< the bad byte (InvalidByte)
 
   /// A sentence such as "26 bytes, longer than the 23-byte limit". Allocates.
   [[nodiscard]] std::string message() const;
@@ -79,9 +79,7 @@ class InlineString {
   friend constexpr bool operator==(const InlineString& a, const InlineString& b) noexcept {
     return a.view() == b.view();
   }
-  friend constexpr bool operator==(const InlineString& a, std::string_view b) noexcept {
-    return a.view() == b;
-  }
+  friend constexpr bool operator==(const InlineString& a, std::string_view b) noexcept { return a.view() == b; }
   friend constexpr std::strong_ordering operator<=>(const InlineString& a, const InlineString& b) noexcept {
     return a.view() <=> b.view();
   }

@@ -39,8 +39,7 @@ struct TimestampError {
 /// Converts `ms` (Unix milliseconds) to Unix nanoseconds exactly, after checking it lies in
 /// [2000-01-01, 2100-01-01) and, with `limit`, at most `limit->max_skew_ns` after the receive
 /// time (equality passes). Never throws.
-[[nodiscard]] Result<std::int64_t, TimestampError> ms_to_ns(std::int64_t ms,
-                                                            std::optional<FutureLimit> limit) noexcept;
+[[nodiscard]] Result<std::int64_t, TimestampError> ms_to_ns(std::int64_t ms, std::optional<FutureLimit> limit) noexcept;
 
 /// The wall clock in Unix nanoseconds (0 if the clock is before 1970).
 [[nodiscard]] std::int64_t now_ns() noexcept;

@@ -106,8 +106,7 @@ Result<OptionContract, OccError> OptionContract::parse(std::string_view symbol) 
     return fail(OccError::BadRoot);
   }
   c.root = *r;
-  c.expiry = Date{static_cast<std::uint16_t>(year), static_cast<std::uint8_t>(month),
-                  static_cast<std::uint8_t>(day)};
+  c.expiry = Date{static_cast<std::uint16_t>(year), static_cast<std::uint8_t>(month), static_cast<std::uint8_t>(day)};
   c.right = right == 'C' ? OptionRight::Call : OptionRight::Put;
   c.strike_milli = digits_value(strike);
   return c;

@@ -16,8 +16,7 @@ std::string TimestampError::message() const {
     case Kind::TooLarge:
       return v + " is after 2100-01-01 in milliseconds (micro- or nanoseconds sent as milliseconds?)";
     case Kind::InFuture:
-      return v + " is " + std::to_string(ahead_ms) +
-             " ms ahead of the receive time, more than the allowed skew";
+      return v + " is " + std::to_string(ahead_ms) + " ms ahead of the receive time, more than the allowed skew";
   }
   return v + " is not a valid timestamp";
 }
@@ -36,13 +35,11 @@ Result<std::int64_t, TimestampError> ms_to_ns(std::int64_t ms, std::optional<Fut
   if (limit) {
     constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
     const std::int64_t skew = limit->max_skew_ns < 0 ? 0 : limit->max_skew_ns;
-    const std::int64_t bound =
-        limit->received_at_ns > kMax - skew ? kMax : limit->received_at_ns + skew;
+    const std::int64_t bound = limit->received_at_ns > kMax - skew ? kMax : limit->received_at_ns + skew;
     if (ns > bound) {
       const std::int64_t ahead_ns = limit->received_at_ns < 0 ? ns : ns - limit->received_at_ns;
-      return fail(TimestampError{.kind = TimestampError::Kind::InFuture,
-                                 .value_ms = ms,
-                                 .ahead_ms = ahead_ns / kNanosPerMilli});
+      return fail(TimestampError{
+          .kind = TimestampError::Kind::InFuture, .value_ms = ms, .ahead_ms = ahead_ns / kNanosPerMilli});
     }
   }
   return ns;

@@ -1,6 +1,8 @@
 // Copyright (c) James Kassemi, SC, US. All rights reserved.
 #include "parse/frame_scan.hpp"
 
+#include <algorithm>
+
 namespace ws_source::detail {
 namespace {
 
@@ -103,27 +105,62 @@ std::size_t value_end(std::string_view t, std::size_t i) noexcept {
   return t.size();
 }
 
-std::optional<ElementPos> element_at(std::string_view t, std::size_t offset) noexcept {
+namespace {
+
+// Calls `fn(index, begin, end)` for each top-level element of the array `t` until it returns
+// true; returns whether one did. Every step moves forward, whatever the bytes.
+template <class Fn>
+bool walk_elements(std::string_view t, Fn fn) noexcept {
   std::size_t i = skip_ws(t, 0);
   if (i >= t.size() || t[i] != '[') {
-    return std::nullopt;
+    return false;
   }
   ++i;
   for (std::size_t index = 0;; ++index) {
     i = skip_ws(t, i);
     if (i >= t.size() || t[i] == ']') {
-      return std::nullopt;
+      return false;
     }
     const std::size_t begin = i;
-    const std::size_t end = value_end(t, i);
-    if (offset < end || end >= t.size()) {
-      return ElementPos{index, begin};
+    // A stray closing bracket ends no value: count it as a one-byte element so the walk moves on.
+    const std::size_t end = std::max(value_end(t, i), begin + 1);
+    if (fn(index, begin, end)) {
+      return true;
+    }
+    if (end >= t.size()) {
+      return false;
     }
     i = skip_ws(t, end);
     if (i < t.size() && t[i] == ',') {
       ++i;
     }
   }
+}
+
+}  // namespace
+
+std::optional<ElementPos> element_at(std::string_view t, std::size_t offset) noexcept {
+  std::optional<ElementPos> out;
+  walk_elements(t, [&](std::size_t index, std::size_t begin, std::size_t end) {
+    if (offset < end || end >= t.size()) {
+      out = ElementPos{index, begin};
+      return true;
+    }
+    return false;
+  });
+  return out;
+}
+
+std::optional<std::string_view> element_text(std::string_view t, std::size_t wanted) noexcept {
+  std::optional<std::string_view> out;
+  walk_elements(t, [&](std::size_t index, std::size_t begin, std::size_t end) {
+    if (index == wanted) {
+      out = t.substr(begin, end - begin);
+      return true;
+    }
+    return false;
+  });
+  return out;
 }
 
 std::optional<std::size_t> first_invalid_utf8(std::string_view t) noexcept {

@@ -23,6 +23,10 @@ struct ElementPos {
 };
 [[nodiscard]] std::optional<ElementPos> element_at(std::string_view text, std::size_t offset) noexcept;
 
+/// The text of top-level element `index` of the array `text`; nullopt when there is no such
+/// element.
+[[nodiscard]] std::optional<std::string_view> element_text(std::string_view text, std::size_t index) noexcept;
+
 /// Offset of the first byte that breaks UTF-8 in `text`, or nullopt when it is valid.
 [[nodiscard]] std::optional<std::size_t> first_invalid_utf8(std::string_view text) noexcept;
 

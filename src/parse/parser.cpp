@@ -82,17 +82,17 @@ enum Field : std::uint8_t {
   kUnknown = 0xFF,
 };
 
-constexpr std::array<std::string_view, kFieldCount> kFieldNames{
-    "ev", "sym", "x", "i", "z", "p", "s", "ds", "c", "t", "q", "trfi", "trft", "bx", "ax", "bp", "ap", "bs", "as",
-    "status", "message"};
+constexpr std::array<std::string_view, kFieldCount> kFieldNames{"ev", "sym", "x",  "i",  "z",    "p",      "s",
+                                                                "ds", "c",   "t",  "q",  "trfi", "trft",   "bx",
+                                                                "ax", "bp",  "ap", "bs", "as",   "status", "message"};
 
 constexpr std::uint32_t bit(Field f) noexcept { return std::uint32_t{1} << f; }
 
 // Fields each event type reads; any other key is skipped unread.
 constexpr std::uint32_t kTradeFields = bit(kSym) | bit(kX) | bit(kI) | bit(kZ) | bit(kP) | bit(kS) | bit(kDs) |
                                        bit(kC) | bit(kT) | bit(kQ) | bit(kTrfi) | bit(kTrft);
-constexpr std::uint32_t kQuoteFields = bit(kSym) | bit(kBx) | bit(kAx) | bit(kBp) | bit(kAp) | bit(kBs) |
-                                       bit(kAs) | bit(kC) | bit(kI) | bit(kT) | bit(kQ) | bit(kZ);
+constexpr std::uint32_t kQuoteFields = bit(kSym) | bit(kBx) | bit(kAx) | bit(kBp) | bit(kAp) | bit(kBs) | bit(kAs) |
+                                       bit(kC) | bit(kI) | bit(kT) | bit(kQ) | bit(kZ);
 constexpr std::uint32_t kStatusFields = bit(kStatus) | bit(kMessage);
 
 enum class EventType : std::uint8_t { Trade, Quote, Status, Other };
@@ -275,9 +275,9 @@ inline bool read_int(od::value& v, Field f, std::int64_t lo, std::int64_t hi, st
     if (lo == 0 && n < 0 && (f == kS || f == kBs || f == kAs)) {
       failure = {ParseErrorKind::NegativeSize, f, "negative size " + std::to_string(n)};
     } else {
-      failure = {ParseErrorKind::WrongType, f,
-                 "expected an integer in " + std::to_string(lo) + ".." + std::to_string(hi) + ", found " +
-                     std::to_string(n)};
+      failure = {
+          ParseErrorKind::WrongType, f,
+          "expected an integer in " + std::to_string(lo) + ".." + std::to_string(hi) + ", found " + std::to_string(n)};
     }
     return false;
   }
@@ -434,8 +434,8 @@ inline bool read_field(Field f, od::value& v, Wire& w, EventFailure& failure) {
                     absent, failure);
       break;
     case kTrft:
-      ok = read_int(v, f, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(),
-                    w.trft, absent, failure);
+      ok = read_int(v, f, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(), w.trft,
+                    absent, failure);
       break;
     case kQ:
       ok = read_u64(v, f, w.q, absent, failure);
@@ -645,9 +645,8 @@ bool make_quote(const Wire& w, const Checks& checks, std::vector<TradeOrNbbo>* r
   double ap = 0;
   std::int64_t t = 0;
   if (!symbol(w, sym, contract, failure) || !require(w, kBx, failure) || !require(w, kAx, failure) ||
-      !price(w, kBp, w.bp, true, bp, failure) || !price(w, kAp, w.ap, true, ap, failure) ||
-      !require(w, kBs, failure) || !require(w, kAs, failure) || !timestamp(w, kT, w.t, checks, t, failure) ||
-      !require(w, kQ, failure)) {
+      !price(w, kBp, w.bp, true, bp, failure) || !price(w, kAp, w.ap, true, ap, failure) || !require(w, kBs, failure) ||
+      !require(w, kAs, failure) || !timestamp(w, kT, w.t, checks, t, failure) || !require(w, kQ, failure)) {
     return false;
   }
   std::optional<std::uint16_t> condition;
@@ -725,9 +724,9 @@ namespace {
 
 // Parses the frame at [data, data + size) with `capacity` readable bytes. Fills `rows` and
 // `out.statuses`; on failure returns false with `failure` set.
-bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::size_t capacity,
-                 const FrameContext& ctx, std::vector<TradeOrNbbo>* rows, std::array<std::int64_t, 4>& max_ts,
-                 ParsedFrame& out, FrameFailure& failure) {
+bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::size_t capacity, const FrameContext& ctx,
+                 std::vector<TradeOrNbbo>* rows, std::array<std::int64_t, 4>& max_ts, ParsedFrame& out,
+                 FrameFailure& failure) {
   od::document doc;
   if (auto e = parser.iterate(data, size, capacity).get(doc)) {
     failure = {ParseErrorKind::InvalidJson, std::nullopt, kUnknown, {}, {}, json_error(e)};
@@ -737,8 +736,12 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
   if (auto e = doc.get_array().get(arr)) {
     od::json_type t;
     const bool valid_other = e == simdjson::INCORRECT_TYPE && doc.type().get(t) == simdjson::SUCCESS;
-    failure = {valid_other ? ParseErrorKind::NotAnArray : ParseErrorKind::InvalidJson, std::nullopt, kUnknown, {},
-               {}, valid_other ? "frame is not a JSON array" : json_error(e)};
+    failure = {valid_other ? ParseErrorKind::NotAnArray : ParseErrorKind::InvalidJson,
+               std::nullopt,
+               kUnknown,
+               {},
+               {},
+               valid_other ? "frame is not a JSON array" : json_error(e)};
     return false;
   }
   Checks checks;
@@ -757,7 +760,11 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
     if (auto e = value.get_object().get(obj)) {
       od::json_type t;
       const bool valid_other = e == simdjson::INCORRECT_TYPE && value.type().get(t) == simdjson::SUCCESS;
-      failure = {valid_other ? ParseErrorKind::NotAnObject : ParseErrorKind::InvalidJson, ev_index, kUnknown, {}, {},
+      failure = {valid_other ? ParseErrorKind::NotAnObject : ParseErrorKind::InvalidJson,
+                 ev_index,
+                 kUnknown,
+                 {},
+                 {},
                  valid_other ? "event is not a JSON object" : json_error(e)};
       return false;
     }
@@ -827,8 +834,8 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
         continue;
       }
       if (seen & bit(f)) [[unlikely]] {
-        failure = {ParseErrorKind::WrongType, ev_index, f, std::string(ev), {},
-                   "duplicate field `" + std::string(kFieldNames[f]) + "`"};
+        failure = {ParseErrorKind::WrongType, ev_index, f,
+                   std::string(ev),           {},       "duplicate field `" + std::string(kFieldNames[f]) + "`"};
         return false;
       }
       seen |= bit(f);
@@ -845,7 +852,8 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
     switch (type) {
       case EventType::Trade:
       case EventType::Quote: {
-        const bool ok = type == EventType::Trade ? make_trade(w, checks, rows, ts, ef) : make_quote(w, checks, rows, ts, ef);
+        const bool ok =
+            type == EventType::Trade ? make_trade(w, checks, rows, ts, ef) : make_quote(w, checks, rows, ts, ef);
         if (!ok) [[unlikely]] {
           fail_event(std::move(ef));
           return false;
@@ -865,7 +873,12 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
     ++ev_index;
   }
   if (const char* rest = nullptr; doc.current_location().get(rest) == simdjson::SUCCESS) {
-    failure = {ParseErrorKind::InvalidJson, std::nullopt, kUnknown, {}, {}, "invalid JSON: trailing characters after the array"};
+    failure = {ParseErrorKind::InvalidJson,
+               std::nullopt,
+               kUnknown,
+               {},
+               {},
+               "invalid JSON: trailing characters after the array"};
     return false;
   }
   return true;
@@ -902,23 +915,8 @@ ParseError finish_error(FrameFailure&& f, std::string_view frame) {
   }
   std::string_view scope = frame;
   if (e.event_index) {
-    // Walk to the element: its start and end, string-aware.
-    std::size_t i = frame.find('[');
-    i = i == std::string_view::npos ? frame.size() : i + 1;
-    for (std::size_t k = 0; i < frame.size(); ++k) {
-      while (i < frame.size() && (frame[i] == ' ' || frame[i] == '\n' || frame[i] == '\r' || frame[i] == '\t')) {
-        ++i;
-      }
-      const std::size_t end = detail::value_end(frame, i);
-      if (k == *e.event_index) {
-        scope = frame.substr(i, end - i);
-        break;
-      }
-      i = end;
-      while (i < frame.size() && frame[i] != ',' && frame[i] != ']') {
-        ++i;
-      }
-      ++i;
+    if (auto text = detail::element_text(frame, *e.event_index)) {
+      scope = *text;
     }
     if (e.ev.empty()) {
       e.ev = detail::peek_string_field(scope, "ev", 32);
@@ -938,8 +936,8 @@ Result<void, ParseError> Parser::parse(std::span<const char> buffer, std::size_t
     if (frame_size > buffer.size()) {
       ParseError e;
       e.kind = ParseErrorKind::InvalidJson;
-      e.detail = "frame size " + std::to_string(frame_size) + " exceeds the buffer (" +
-                 std::to_string(buffer.size()) + " bytes)";
+      e.detail = "frame size " + std::to_string(frame_size) + " exceeds the buffer (" + std::to_string(buffer.size()) +
+                 " bytes)";
       return fail(std::move(e));
     }
     const char* data = buffer.data();

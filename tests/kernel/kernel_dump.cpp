@@ -59,7 +59,18 @@ int main(int argc, char** argv) {
         const std::size_t pos = rng() % frame.size();
         const std::size_t len = 1 + rng() % 6;
         const char byte = static_cast<char>(rng() % 256);
-        switch (rng() % 6) {
+        const std::uint64_t op = rng() % 12;
+        if (op >= 6) {  // half the mutations change one digit: the frame often stays valid
+          std::size_t d = pos;
+          while (d < frame.size() && (frame[d] < '0' || frame[d] > '9')) {
+            ++d;
+          }
+          if (d < frame.size()) {
+            frame[d] = static_cast<char>('0' + rng() % 10);
+          }
+          continue;
+        }
+        switch (op) {
           case 0:
             frame[pos] = static_cast<char>(frame[pos] ^ (1 << (rng() % 8)));
             break;

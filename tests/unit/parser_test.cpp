@@ -140,9 +140,8 @@ TEST(Parser, FieldsOfOtherEventTypesAreNotRead) {
 }
 
 TEST(Parser, ErrorsNameEventFieldAndExcerpt) {
-  const std::string frame =
-      R"([{"ev":"T","sym":"AAPL","x":4,"i":"1","p":229.87,"s":100,"t":1732546800123,"q":1},)"
-      R"({"ev":"T","sym":"AAPL","x":4,"i":"1","p":-1.5,"s":100,"t":1732546800123,"q":2}])";
+  const std::string frame = R"([{"ev":"T","sym":"AAPL","x":4,"i":"1","p":229.87,"s":100,"t":1732546800123,"q":1},)"
+                            R"({"ev":"T","sym":"AAPL","x":4,"i":"1","p":-1.5,"s":100,"t":1732546800123,"q":2}])";
   Parser parser;
   ParsedFrame out;
   auto r = parser.parse(frame, FrameContext::at(kReceivedAtNs), out);

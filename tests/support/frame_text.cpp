@@ -7,8 +7,8 @@ namespace ws_source::test_support {
 
 std::string frame_text(const ParsedFrame& frame) {
   std::ostringstream os;
-  os << "ok: " << frame.batches.size() << " batch(es), " << frame.row_count() << " row(s), "
-     << frame.statuses.size() << " status(es), " << frame.skipped_events << " skipped\n";
+  os << "ok: " << frame.batches.size() << " batch(es), " << frame.row_count() << " row(s), " << frame.statuses.size()
+     << " status(es), " << frame.skipped_events << " skipped\n";
   for (const auto& batch : frame.batches) {
     os << "batch " << batch.meta << '\n';
     for (const auto& row : batch.rows) {

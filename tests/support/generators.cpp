@@ -26,8 +26,8 @@ rc::Gen<OptionContract> gen_contract() {
         OptionContract c;
         c.root = *OptionRoot::make(root);
         const int day = is_valid_date(2000 + yy, mm, dd) ? dd : 28;
-        c.expiry = Date{static_cast<std::uint16_t>(2000 + yy), static_cast<std::uint8_t>(mm),
-                        static_cast<std::uint8_t>(day)};
+        c.expiry =
+            Date{static_cast<std::uint16_t>(2000 + yy), static_cast<std::uint8_t>(mm), static_cast<std::uint8_t>(day)};
         c.right = call ? OptionRight::Call : OptionRight::Put;
         c.strike_milli = strike;
         return c;
@@ -68,8 +68,8 @@ rc::Gen<std::uint64_t> gen_size() { return rc::gen::inRange<std::uint64_t>(0, st
 rc::Gen<TradeOrNbbo> gen_equity_trade() {
   return rc::gen::apply(
       [](Symbol sym, std::uint16_t x, const std::string& id, std::optional<std::uint8_t> z, double p, std::uint64_t s,
-         std::optional<std::int64_t> ds_milli, Codes c, std::int64_t t, std::uint64_t q, std::optional<std::uint16_t> trfi,
-         std::optional<std::int64_t> trft) {
+         std::optional<std::int64_t> ds_milli, Codes c, std::int64_t t, std::uint64_t q,
+         std::optional<std::uint16_t> trfi, std::optional<std::int64_t> trft) {
         EquityTrade e;
         e.symbol = sym;
         e.exchange = x;
@@ -95,7 +95,8 @@ rc::Gen<TradeOrNbbo> gen_equity_trade() {
 
 rc::Gen<TradeOrNbbo> gen_option_trade() {
   return rc::gen::apply(
-      [](OptionContract contract, std::uint16_t x, double p, std::uint64_t s, Codes c, std::int64_t t, std::uint64_t q) {
+      [](OptionContract contract, std::uint16_t x, double p, std::uint64_t s, Codes c, std::int64_t t,
+         std::uint64_t q) {
         OptionTrade o;
         o.contract = contract;
         o.symbol = contract.to_symbol();
@@ -149,21 +150,22 @@ rc::Gen<TradeOrNbbo> gen_row() {
 }
 
 rc::Gen<std::string> gen_valid_frame() {
-  return rc::gen::map(rc::gen::container<std::vector<TradeOrNbbo>>(gen_row()), [](const std::vector<TradeOrNbbo>& rows) {
-    std::string out = "[";
-    for (std::size_t k = 0; k < rows.size(); ++k) {
-      if (k) {
-        out += ',';
-      }
-      if (k % 7 == 3) {
-        encode_status(StatusMessage::from_wire("success", "subscribed to: Q.AAPL"), out);
-        out += ',';
-      }
-      encode_event(rows[k], out);
-    }
-    out += ']';
-    return out;
-  });
+  return rc::gen::map(rc::gen::container<std::vector<TradeOrNbbo>>(gen_row()),
+                      [](const std::vector<TradeOrNbbo>& rows) {
+                        std::string out = "[";
+                        for (std::size_t k = 0; k < rows.size(); ++k) {
+                          if (k) {
+                            out += ',';
+                          }
+                          if (k % 7 == 3) {
+                            encode_status(StatusMessage::from_wire("success", "subscribed to: Q.AAPL"), out);
+                            out += ',';
+                          }
+                          encode_event(rows[k], out);
+                        }
+                        out += ']';
+                        return out;
+                      });
 }
 
 }  // namespace ws_source::test_support

@@ -19,7 +19,8 @@
 ///   provider adds fields over time); a known field that appears twice is an error;
 /// - an event whose `ev` is some other type (`A`, `AM`, `LULD`, … which share the clusters) is
 ///   skipped and counted in `ParsedFrame::skipped_events`, not an error: the rest of the frame is
-///   delivered, and the count and the first unknown type are there to log.
+///   delivered, and the count and the first unknown type are there to log. A skipped event must
+///   still be a well-formed object.
 
 #include <array>
 #include <cstddef>

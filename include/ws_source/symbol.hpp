@@ -67,6 +67,15 @@ class InlineString {
     return out;
   }
 
+  /// Copies `s` in without checking it. Precondition: `make(s)` would succeed (the caller has
+  /// validated `s` by a rule at least as strict, as the OCC parser does). For hot paths only.
+  [[nodiscard]] static InlineString unchecked(std::string_view s) noexcept {
+    InlineString out;
+    out.len_ = static_cast<std::uint8_t>(s.size() < N ? s.size() : N);
+    std::copy_n(s.data(), out.len_, out.data_.data());
+    return out;
+  }
+
   /// The empty string. Only a default value: `make()` never returns one.
   constexpr InlineString() noexcept = default;
 

@@ -22,14 +22,6 @@ bool all_digits(std::string_view s) noexcept {
   return true;
 }
 
-unsigned digits_value(std::string_view s) noexcept {
-  unsigned v = 0;
-  for (char c : s) {
-    v = v * 10 + static_cast<unsigned>(c - '0');
-  }
-  return v;
-}
-
 }  // namespace
 
 bool is_valid_date(int year, int month, int day) noexcept {
@@ -61,54 +53,58 @@ std::string_view describe(OccError e) noexcept {
 }
 
 Result<OptionContract, OccError> OptionContract::parse(std::string_view symbol) noexcept {
+  // One pass at fixed offsets from the end: strike (8 digits), right, YYMMDD, then the root.
   if (!symbol.starts_with(kPrefix)) {
     return fail(OccError::MissingPrefix);
   }
   const std::string_view body = symbol.substr(kPrefix.size());
   const std::size_t n = body.size();
   if (n < kMinBody || n > kMaxBody) {
-    // A strike of the wrong width shifts the right out of place: say which part is wrong when
-    // the shape makes it clear (a C/P followed only by digits).
     return fail(OccError::BadLength);
   }
   const char right = body[n - 9];
   if (right != 'C' && right != 'P') {
+    // A strike of the wrong width shifts the right out of place: name the strike when some C/P is
+    // followed only by digits.
     for (std::size_t i = 0; i + 1 < n; ++i) {
-      if ((body[i] == 'C' || body[i] == 'P') && all_digits(body.substr(i + 1)) && i + 1 < n) {
+      if ((body[i] == 'C' || body[i] == 'P') && all_digits(body.substr(i + 1))) {
         return fail(OccError::BadStrike);
       }
     }
     return fail(OccError::BadRight);
   }
-  const std::string_view strike = body.substr(n - 8);
-  if (!all_digits(strike)) {
-    return fail(OccError::BadStrike);
+  std::uint32_t strike = 0;
+  for (std::size_t i = n - 8; i < n; ++i) {
+    const auto d = static_cast<unsigned>(static_cast<unsigned char>(body[i]) - '0');
+    if (d > 9) {
+      return fail(OccError::BadStrike);
+    }
+    strike = strike * 10 + d;
   }
-  const std::string_view root = body.substr(0, n - 15);
-  for (char c : root) {
-    if (!is_root_char(c)) {
+  const std::size_t root_len = n - 15;
+  for (std::size_t i = 0; i < root_len; ++i) {
+    if (!is_root_char(body[i])) {
       return fail(OccError::BadRoot);
     }
   }
-  const std::string_view date = body.substr(n - 15, 6);
-  if (!all_digits(date)) {
-    return fail(OccError::BadExpiry);
+  unsigned date[6];
+  for (std::size_t i = 0; i < 6; ++i) {
+    date[i] = static_cast<unsigned>(static_cast<unsigned char>(body[root_len + i]) - '0');
+    if (date[i] > 9) {
+      return fail(OccError::BadExpiry);
+    }
   }
-  const int year = 2000 + static_cast<int>(digits_value(date.substr(0, 2)));
-  const int month = static_cast<int>(digits_value(date.substr(2, 2)));
-  const int day = static_cast<int>(digits_value(date.substr(4, 2)));
+  const int year = 2000 + static_cast<int>(date[0] * 10 + date[1]);
+  const int month = static_cast<int>(date[2] * 10 + date[3]);
+  const int day = static_cast<int>(date[4] * 10 + date[5]);
   if (!is_valid_date(year, month, day)) {
     return fail(OccError::BadExpiry);
   }
   OptionContract c;
-  auto r = OptionRoot::make(root);
-  if (!r) {
-    return fail(OccError::BadRoot);
-  }
-  c.root = *r;
+  c.root = OptionRoot::unchecked(body.substr(0, root_len));  // A-Z0-9, 1-6 bytes: checked above
   c.expiry = Date{static_cast<std::uint16_t>(year), static_cast<std::uint8_t>(month), static_cast<std::uint8_t>(day)};
   c.right = right == 'C' ? OptionRight::Call : OptionRight::Put;
-  c.strike_milli = digits_value(strike);
+  c.strike_milli = strike;
   return c;
 }
 

@@ -125,6 +125,8 @@ struct EventFailure {
 // Maps a raw key (the bytes after the opening quote) to a Field. Keys with escapes or longer
 // than 7 bytes go through `slow_key`.
 inline Field match_key(std::string_view k) noexcept {
+  // Compare bytes, not strings: this runs ten times per event.
+  const auto c = [&k](std::size_t i) { return static_cast<unsigned>(static_cast<unsigned char>(k[i])); };
   switch (k.size()) {
     case 1:
       switch (k[0]) {
@@ -148,25 +150,37 @@ inline Field match_key(std::string_view k) noexcept {
           return kUnknown;
       }
     case 2:
-      if (k == "ev") return kEv;
-      if (k == "bx") return kBx;
-      if (k == "ax") return kAx;
-      if (k == "bp") return kBp;
-      if (k == "ap") return kAp;
-      if (k == "bs") return kBs;
-      if (k == "as") return kAs;
-      if (k == "ds") return kDs;
-      return kUnknown;
+      switch ((c(0) << 8) | c(1)) {
+        case ('e' << 8) | 'v':
+          return kEv;
+        case ('b' << 8) | 'x':
+          return kBx;
+        case ('a' << 8) | 'x':
+          return kAx;
+        case ('b' << 8) | 'p':
+          return kBp;
+        case ('a' << 8) | 'p':
+          return kAp;
+        case ('b' << 8) | 's':
+          return kBs;
+        case ('a' << 8) | 's':
+          return kAs;
+        case ('d' << 8) | 's':
+          return kDs;
+        default:
+          return kUnknown;
+      }
     case 3:
-      return k == "sym" ? kSym : kUnknown;
+      return std::memcmp(k.data(), "sym", 3) == 0 ? kSym : kUnknown;
     case 4:
-      if (k == "trfi") return kTrfi;
-      if (k == "trft") return kTrft;
+      if (std::memcmp(k.data(), "trf", 3) == 0) {
+        return k[3] == 'i' ? kTrfi : k[3] == 't' ? kTrft : kUnknown;
+      }
       return kUnknown;
     case 6:
-      return k == "status" ? kStatus : kUnknown;
+      return std::memcmp(k.data(), "status", 6) == 0 ? kStatus : kUnknown;
     case 7:
-      return k == "message" ? kMessage : kUnknown;
+      return std::memcmp(k.data(), "message", 7) == 0 ? kMessage : kUnknown;
     default:
       return kUnknown;
   }
@@ -259,6 +273,12 @@ inline bool is_null(od::value& v) noexcept {
 // Reads an integer in [lo, hi]. Returns false and fills `fail` on error; `absent` for null.
 inline bool read_int(od::value& v, Field f, std::int64_t lo, std::int64_t hi, std::int64_t& out, bool& absent,
                      EventFailure& failure) {
+  // Unsigned fields (all but timestamps) read as u64: slightly cheaper, and the common case.
+  if (std::uint64_t u = 0; lo == 0 && v.get_uint64().get(u) == simdjson::SUCCESS && u <= static_cast<std::uint64_t>(hi))
+      [[likely]] {
+    out = static_cast<std::int64_t>(u);
+    return true;
+  }
   std::int64_t n = 0;
   auto err = v.get_int64().get(n);
   if (err != simdjson::SUCCESS) [[unlikely]] {
@@ -522,22 +542,32 @@ inline bool symbol(const Wire& w, Symbol& sym, std::optional<OptionContract>& co
   if (!require(w, kSym, failure)) {
     return false;
   }
-  auto s = Symbol::make(w.sym);
-  if (!s) [[unlikely]] {
+  auto invalid_symbol = [&](const InlineStringError& e) {
     failure = {ParseErrorKind::InvalidSymbol, kSym,
-               "invalid symbol \"" + detail::excerpt(w.sym, 40) + "\": " + s.error().message()};
+               "invalid symbol \"" + detail::excerpt(w.sym, 40) + "\": " + e.message()};
     return false;
-  }
-  sym = *s;
+  };
   if (w.sym.starts_with("O:")) {
+    // The OCC rule is stricter than Symbol's (A-Z0-9, digits, C/P, at most 23 bytes): a contract
+    // that parses is a valid Symbol, so the bytes are checked once.
     auto c = OptionContract::parse(w.sym);
     if (!c) [[unlikely]] {
+      if (auto s = Symbol::make(w.sym); !s) {
+        return invalid_symbol(s.error());
+      }
       failure = {ParseErrorKind::InvalidOccSymbol, kSym,
                  "malformed option symbol \"" + std::string(w.sym) + "\": " + std::string(describe(c.error()))};
       return false;
     }
     contract = *c;
+    sym = Symbol::unchecked(w.sym);
+    return true;
   }
+  auto s = Symbol::make(w.sym);
+  if (!s) [[unlikely]] {
+    return invalid_symbol(s.error());
+  }
+  sym = *s;
   return true;
 }
 
@@ -768,19 +798,13 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
                  valid_other ? "event is not a JSON object" : json_error(e)};
       return false;
     }
-    // `ev` first (normally the first key, so this reads one key), then one pass over the rest.
+    // One pass over the fields. `ev` decides which fields are read; Massive sends it first, so the
+    // pass reads it and goes on. When another key comes first, `ev` is looked up and the object
+    // walked again from the start.
     std::string_view ev;
-    {
-      od::value evv;
-      auto e = obj.find_field_unordered("ev").get(evv);
-      if (e == simdjson::NO_SUCH_FIELD) {
-        failure = {ParseErrorKind::MissingField, ev_index, kEv, {}, {}, "missing required field"};
-        return false;
-      }
-      if (e != simdjson::SUCCESS) {
-        failure = {ParseErrorKind::InvalidJson, ev_index, kEv, {}, {}, json_error(e)};
-        return false;
-      }
+    EventType type = EventType::Other;
+    std::uint32_t wanted = 0;
+    auto classify = [&](od::value& evv) {
       bool absent = false;
       if (!read_string(evv, kEv, ev, absent, ef) || absent) {
         if (absent) {
@@ -789,64 +813,112 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
         failure = {ef.kind, ev_index, kEv, {}, {}, ef.detail};
         return false;
       }
+      if (ev.size() == 1 && ev[0] == 'T') {
+        type = EventType::Trade;
+        wanted = kTradeFields;
+      } else if (ev.size() == 1 && ev[0] == 'Q') {
+        type = EventType::Quote;
+        wanted = kQuoteFields;
+      } else if (ev == "status") {
+        type = EventType::Status;
+        wanted = kStatusFields;
+      } else {
+        type = EventType::Other;
+      }
+      return true;
+    };
+    Wire w;
+    std::uint32_t seen = 0;
+    bool have_ev = false;
+    bool rescan = false;
+    // Walks the object's fields; returns false on a failure (already recorded).
+    auto walk = [&]() {
+      for (auto field_result : obj) {
+        od::field field;
+        if (auto e = std::move(field_result).get(field)) {
+          failure = {ParseErrorKind::InvalidJson, ev_index, kUnknown, std::string(ev), {}, json_error(e)};
+          return false;
+        }
+        Field f = kUnknown;
+        if (auto e = key_of(field, f)) {
+          failure = {ParseErrorKind::InvalidJson, ev_index, kUnknown, std::string(ev), {}, json_error(e)};
+          return false;
+        }
+        if (!have_ev) {  // the first key
+          if (f != kEv) {
+            rescan = true;
+            return true;
+          }
+          od::value evv = field.value();
+          if (!classify(evv)) {
+            return false;
+          }
+          have_ev = true;
+          seen |= bit(kEv);
+          continue;
+        }
+        // A skipped event's fields are walked too (keys read, values skipped), so that a broken
+        // object is still an error, not a skip; nothing else about them is checked.
+        if (f == kUnknown || type == EventType::Other) {
+          continue;
+        }
+        if (seen & bit(f)) [[unlikely]] {
+          failure = {ParseErrorKind::WrongType, ev_index, f,
+                     std::string(ev),           {},       "duplicate field `" + std::string(kFieldNames[f]) + "`"};
+          return false;
+        }
+        seen |= bit(f);
+        if ((wanted & bit(f)) == 0) {
+          continue;
+        }
+        od::value v = field.value();
+        if (!read_field(f, v, w, ef)) [[unlikely]] {
+          failure = {ef.kind, ev_index, ef.field, std::string(ev), {}, std::move(ef.detail)};
+          return false;
+        }
+      }
+      return true;
+    };
+    if (!walk()) {
+      return false;
     }
-    EventType type = EventType::Other;
-    std::uint32_t wanted = 0;
-    if (ev.size() == 1 && ev[0] == 'T') {
-      type = EventType::Trade;
-      wanted = kTradeFields;
-    } else if (ev.size() == 1 && ev[0] == 'Q') {
-      type = EventType::Quote;
-      wanted = kQuoteFields;
-    } else if (ev == "status") {
-      type = EventType::Status;
-      wanted = kStatusFields;
-    } else {
+    if (rescan) {  // `ev` was not the first key: find it, then walk again from the start
+      bool rewound = false;
+      od::value evv;
+      auto e = obj.reset().get(rewound);
+      if (e == simdjson::SUCCESS) {
+        e = obj.find_field_unordered("ev").get(evv);
+      }
+      if (e == simdjson::NO_SUCH_FIELD) {
+        failure = {ParseErrorKind::MissingField, ev_index, kEv, {}, {}, "missing required field"};
+        return false;
+      }
+      if (e != simdjson::SUCCESS) {
+        failure = {ParseErrorKind::InvalidJson, ev_index, kEv, {}, {}, json_error(e)};
+        return false;
+      }
+      if (!classify(evv)) {
+        return false;
+      }
+      have_ev = true;  // the walk now checks `ev` like any key (a second one is a duplicate)
+      if (auto e2 = obj.reset().get(rewound)) {
+        failure = {ParseErrorKind::InvalidJson, ev_index, kUnknown, std::string(ev), {}, json_error(e2)};
+        return false;
+      }
+      if (!walk()) {
+        return false;
+      }
+    } else if (!have_ev) {  // an empty object
+      failure = {ParseErrorKind::MissingField, ev_index, kEv, {}, {}, "missing required field"};
+      return false;
+    }
+    if (type == EventType::Other) {
       if (out.skipped_events++ == 0) {
         auto name = InlineString<15>::make(ev.substr(0, 15));
         out.first_skipped_ev = name ? *name : InlineString<15>{};
       }
       ++ev_index;
       continue;
-    }
-    auto fail_event = [&](EventFailure&& f) {
-      failure = {f.kind, ev_index, f.field, std::string(ev), {}, std::move(f.detail)};
-    };
-    bool rewound = false;
-    if (auto e = obj.reset().get(rewound)) {
-      failure = {ParseErrorKind::InvalidJson, ev_index, kUnknown, std::string(ev), {}, json_error(e)};
-      return false;
-    }
-    Wire w;
-    std::uint32_t seen = 0;
-    for (auto field_result : obj) {
-      od::field field;
-      if (auto e = std::move(field_result).get(field)) {
-        failure = {ParseErrorKind::InvalidJson, ev_index, kUnknown, std::string(ev), {}, json_error(e)};
-        return false;
-      }
-      Field f = kUnknown;
-      if (auto e = key_of(field, f)) {
-        failure = {ParseErrorKind::InvalidJson, ev_index, kUnknown, std::string(ev), {}, json_error(e)};
-        return false;
-      }
-      if (f == kUnknown) {
-        continue;
-      }
-      if (seen & bit(f)) [[unlikely]] {
-        failure = {ParseErrorKind::WrongType, ev_index, f,
-                   std::string(ev),           {},       "duplicate field `" + std::string(kFieldNames[f]) + "`"};
-        return false;
-      }
-      seen |= bit(f);
-      if ((wanted & bit(f)) == 0) {
-        continue;
-      }
-      od::value v = field.value();
-      if (!read_field(f, v, w, ef)) [[unlikely]] {
-        fail_event(std::move(ef));
-        return false;
-      }
     }
     std::int64_t ts = 0;
     switch (type) {
@@ -855,7 +927,7 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
         const bool ok =
             type == EventType::Trade ? make_trade(w, checks, rows, ts, ef) : make_quote(w, checks, rows, ts, ef);
         if (!ok) [[unlikely]] {
-          fail_event(std::move(ef));
+          failure = {ef.kind, ev_index, ef.field, std::string(ev), {}, std::move(ef.detail)};
           return false;
         }
         // The row just appended decides the feed.

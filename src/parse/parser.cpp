@@ -725,6 +725,7 @@ struct FrameFailure {
   std::string ev;
   std::string sym;
   std::string detail;
+  bool simdjson_setup_failed{false};
 };
 
 std::string json_error(simdjson::error_code e) { return std::string("invalid JSON: ") + simdjson::error_message(e); }
@@ -733,6 +734,10 @@ std::string json_error(simdjson::error_code e) { return std::string("invalid JSO
 
 struct Parser::Impl {
   od::parser parser;
+  // simdjson's portable stage 1 (picked at run time on CPUs without SSE4.2, or when forced)
+  // checks UTF-8 only inside strings; the SIMD ones check the whole document. Check it ourselves
+  // then, so that every CPU rejects the same frames.
+  bool validate_utf8 = simdjson::get_active_implementation()->name() == "fallback";
   std::vector<char> scratch;  // padded copy of a frame that came without padding
 };
 
@@ -760,6 +765,7 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
   od::document doc;
   if (auto e = parser.iterate(data, size, capacity).get(doc)) {
     failure = {ParseErrorKind::InvalidJson, std::nullopt, kUnknown, {}, {}, json_error(e)};
+    failure.simdjson_setup_failed = e == simdjson::UNSUPPORTED_ARCHITECTURE || e == simdjson::MEMALLOC;
     return false;
   }
   od::array arr;
@@ -1027,8 +1033,19 @@ Result<void, ParseError> Parser::parse(std::span<const char> buffer, std::size_t
     }
     std::array<std::int64_t, 4> max_ts{};
     FrameFailure failure;
+    if (impl_->validate_utf8 && !simdjson::validate_utf8(data, frame_size)) [[unlikely]] {
+      return fail(finish_error(
+          {ParseErrorKind::InvalidJson, std::nullopt, kUnknown, {}, {}, json_error(simdjson::UTF8_ERROR), false},
+          std::string_view(buffer.data(), frame_size)));
+    }
     if (!parse_frame(impl_->parser, data, frame_size, capacity, ctx, out.spare_.data(), max_ts, out, failure)) {
       out.clear();
+      if (failure.simdjson_setup_failed) {
+        // simdjson could not set its buffers up (no usable implementation, e.g. a bad
+        // SIMDJSON_FORCE_IMPLEMENTATION, or out of memory): a parser in that state must not be
+        // used again (simdjson 3.0.1 crashes on the next iterate), so start from a fresh one.
+        impl_->parser = od::parser{};
+      }
       return fail(finish_error(std::move(failure), std::string_view(buffer.data(), frame_size)));
     }
     for (ResourceType rt : kAllResourceTypes) {

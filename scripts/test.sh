@@ -4,7 +4,8 @@
 # The test command: installs what the build and the tests need (Debian packages, only those
 # missing), then
 #   1. checks formatting (clang-format),
-#   2. configures and builds a fresh Release tree with -Werror (preset `ci`, build/ci),
+#   2. configures and builds a fresh Release tree with -Werror (preset `ci`, build/ci), and runs
+#      clang-tidy over the library's and the examples' sources,
 #   3. runs every ctest test there (unit, golden, property, allocation, kernel agreement,
 #      packaging),
 #   4. builds again under AddressSanitizer + UndefinedBehaviorSanitizer (preset `asan`,
@@ -21,7 +22,7 @@ for arg in "$@"; do
   esac
 done
 
-packages=(cmake ninja-build g++ clang-format libsimdjson-dev libgtest-dev googletest librapidcheck-dev libbenchmark-dev)
+packages=(cmake ninja-build g++ clang-format clang-tidy libsimdjson-dev libgtest-dev googletest librapidcheck-dev libbenchmark-dev)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -49,6 +50,16 @@ step "configure + build (Release, warnings as errors)"
 rm -rf build/ci
 cmake --preset ci
 cmake --build --preset ci -j "$jobs"
+
+step "clang-tidy (bugprone, performance, selected modernize checks; see .clang-tidy)"
+tidy=$(command -v clang-tidy-14 || command -v clang-tidy)
+tidy_out=$("$tidy" -p build/ci --quiet $(git ls-files 'src/*.cpp' 'examples/*.cpp') 2>/dev/null)
+if echo "$tidy_out" | grep -qE "(warning|error):"; then
+  echo "$tidy_out"
+  echo "clang-tidy found problems" >&2
+  exit 1
+fi
+echo "clang-tidy: clean"
 
 step "ctest (Release)"
 ctest --test-dir build/ci -j "$jobs" --output-on-failure

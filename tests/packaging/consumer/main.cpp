@@ -29,8 +29,8 @@ int fail(std::string_view what) {
 }  // namespace
 
 int main() {
-  std::cout << "consumer: ws-source " << ws_source::kVersion << ", simdjson kernel "
-            << ws_source::parser_kernel() << '\n';
+  std::cout << "consumer: ws-source " << ws_source::kVersion << ", simdjson kernel " << ws_source::parser_kernel()
+            << '\n';
 
   ws_source::Parser parser;
   ws_source::ParsedFrame frame;
@@ -65,8 +65,7 @@ int main() {
   // Exact comparison on purpose: "229.87" must parse to the double nearest 229.87, which is
   // also what the literal is.
   if (trade->price != kExpectedPrice) {
-    std::cerr << std::setprecision(17) << "consumer: price " << trade->price << ", expected " << kExpectedPrice
-              << '\n';
+    std::cerr << std::setprecision(17) << "consumer: price " << trade->price << ", expected " << kExpectedPrice << '\n';
     return fail("wrong price");
   }
   if (trade->sip_ts_ns != kExpectedSipTsNs) {

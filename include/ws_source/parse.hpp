@@ -16,7 +16,11 @@
 /// - timestamps (`t`, `trft`) are integer Unix milliseconds in [2000, 2100) and at most
 ///   `FrameContext::max_future_skew_ns` after the receive time;
 /// - fields a given event type does not use, and unknown fields, are skipped unread (the
-///   provider adds fields over time); a known field that appears twice is an error;
+///   provider adds fields over time): their values are only checked for balanced brackets and
+///   quotes (simdjson's skip), never turned into rows; a known field that appears twice is an
+///   error; keys are matched on their raw bytes (a key written with escapes is not a known key);
+/// - option trades read the equity-trade fields `i`, `z`, `ds`, `trfi`, `trft` for their JSON
+///   type only and then ignore them;
 /// - an event whose `ev` is some other type (`A`, `AM`, `LULD`, … which share the clusters) is
 ///   skipped and counted in `ParsedFrame::skipped_events`, not an error: the rest of the frame is
 ///   delivered, and the count and the first unknown type are there to log. A skipped event must
@@ -101,13 +105,14 @@ std::ostream& operator<<(std::ostream& os, const ParseError& e);
 /// The result of parsing one frame: one batch per feed present, in `kAllResourceTypes` order, each
 /// with its rows in wire order; the status messages in wire order; the skipped event count.
 ///
-/// Reuse one `ParsedFrame` across frames with the same `Parser`: its storage is kept (row vectors
-/// moved out of `batches` by the caller are simply not reused).
+/// Reuse one `ParsedFrame` across frames: `Parser::parse` clears it and keeps its row storage
+/// (row vectors moved out of `batches` by the caller are simply not reused).
 struct ParsedFrame {
   std::vector<DataBatch<TradeOrNbbo>> batches;
   std::vector<StatusMessage> statuses;
-  std::size_t skipped_events{0};      ///< events of a type ws-source does not ingest
-  InlineString<15> first_skipped_ev;  ///< the `ev` of the first of them (cut to 15 bytes)
+  std::size_t skipped_events{0};  ///< events of a type ws-source does not ingest
+  /// The `ev` of the first of them, cut to 15 bytes; empty when it is not printable ASCII.
+  InlineString<15> first_skipped_ev;
 
   [[nodiscard]] std::size_t row_count() const noexcept;
   /// Empties the frame, keeping the row storage for the next parse.
@@ -123,7 +128,7 @@ struct ParsedFrame {
 /// frame once `ParsedFrame`'s vectors have grown to the largest frame).
 ///
 /// Thread safety: one `Parser` per thread (per connection); different parsers are independent.
-/// Movable, not copyable.
+/// Movable, not copyable; a moved-from `Parser` may only be destroyed or assigned to.
 class Parser {
  public:
   Parser();
@@ -155,7 +160,8 @@ class Parser {
 
 /// The spec's one-shot function: parses `payload` received now (shard 0, default skew) and returns
 /// its batches (statuses and skipped events are not returned: use `Parser` for those).
-/// Allocates a parser per call; prefer a `Parser` on a hot path.
+/// Allocates a parser per call (and may throw `std::bad_alloc` doing so, unlike `Parser::parse`);
+/// prefer a `Parser` on a hot path.
 [[nodiscard]] Result<std::vector<DataBatch<TradeOrNbbo>>, ParseError> parse_payload(std::span<const char> payload);
 
 /// The simdjson kernel this library's parser was compiled for: "fallback", "westmere",

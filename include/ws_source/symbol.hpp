@@ -115,6 +115,7 @@ template <class T, std::size_t N>
 class InlineVector {
  public:
   constexpr InlineVector() noexcept = default;
+  /// For constants: values past the `N`-th are dropped (use `push_back` for data, which reports it).
   constexpr InlineVector(std::initializer_list<T> init) noexcept {
     for (const T& v : init) {
       (void)push_back(v);

@@ -2,6 +2,7 @@
 #include "parse/frame_scan.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace ws_source::detail {
 namespace {
@@ -188,7 +189,12 @@ std::string excerpt(std::string_view text, std::size_t max_bytes) {
   out.reserve(std::min(text.size(), max_bytes) + 4);
   for (std::size_t i = 0; i < text.size();) {
     std::size_t n = utf8_len(text, i);
+    char escaped[8];
     std::string_view piece = n == 0 ? std::string_view("\xEF\xBF\xBD") : text.substr(i, n);
+    if (n == 1 && static_cast<unsigned char>(text[i]) < 0x20) {  // keep log lines one line
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(text[i])));
+      piece = escaped;
+    }
     if (out.size() + piece.size() > max_bytes) {
       out += "\xE2\x80\xA6";  // …
       return out;

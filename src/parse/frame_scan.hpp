@@ -30,12 +30,13 @@ struct ElementPos {
 /// Offset of the first byte that breaks UTF-8 in `text`, or nullopt when it is valid.
 [[nodiscard]] std::optional<std::size_t> first_invalid_utf8(std::string_view text) noexcept;
 
-/// `text` trimmed of JSON whitespace, made valid UTF-8 (bad bytes become U+FFFD), and cut to at
-/// most `max_bytes` on a character boundary with "…" appended when cut.
+/// `text` trimmed of JSON whitespace, made valid UTF-8 (bad bytes become U+FFFD) and printable
+/// (control bytes become `\u00XX`), and cut to at most `max_bytes` on a character boundary with
+/// "…" appended when cut.
 [[nodiscard]] std::string excerpt(std::string_view text, std::size_t max_bytes);
 
-/// Best effort: the string value of `"key":"…"` at the top level of the object `event`, raw
-/// (escapes kept), cut to `max_bytes`; empty when absent.
+/// Best effort: the string value of the first `"key":"…"` in `event` (nested objects included),
+/// raw (escapes kept), as an `excerpt` of at most `max_bytes`; empty when absent.
 [[nodiscard]] std::string peek_string_field(std::string_view event, std::string_view key, std::size_t max_bytes);
 
 }  // namespace ws_source::detail

@@ -38,8 +38,11 @@ bool parser_kernel_supported() noexcept {
 #if defined(__x86_64__) || defined(_M_X64)
   const std::string_view k = parser_kernel();
   if (k == "icelake") {
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
+           __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&
+           __builtin_cpu_supports("pclmul");
   }
   if (k == "haswell") {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("pclmul");
@@ -186,34 +189,16 @@ inline Field match_key(std::string_view k) noexcept {
   }
 }
 
-// The key of `field` as a Field. The raw bytes are read in place; a key with a backslash is
-// unescaped first (valid JSON, never seen from Massive).
-inline simdjson::error_code key_of(od::field& field, Field& out) noexcept {
-  const char* raw = field.key().raw();
+// The key of `field` as a Field, matched on its raw bytes in the input. A key written with escapes
+// is never unescaped (no known key needs them; and unescaping a key twice, as a rescan of the
+// object would, overruns simdjson's string buffer): it is simply not a known key.
+inline Field key_of(od::field& field) noexcept {
+  const char* raw = field.key().raw();  // after the opening quote; stage 1 saw the closing one
   std::size_t n = 0;
   while (n < 8 && raw[n] != '"' && raw[n] != '\\') {
     ++n;
   }
-  if (raw[n] == '"') {
-    out = match_key({raw, n});
-    return simdjson::SUCCESS;
-  }
-  if (n == 8) {  // longer than any key we read: unknown unless it has an escape further on
-    std::size_t m = n;
-    while (raw[m] != '"' && raw[m] != '\\') {
-      ++m;
-    }
-    if (raw[m] == '"') {
-      out = kUnknown;
-      return simdjson::SUCCESS;
-    }
-  }
-  std::string_view k;
-  if (auto e = field.unescaped_key().get(k)) {
-    return e;
-  }
-  out = match_key(k);
-  return simdjson::SUCCESS;
+  return raw[n] == '"' ? match_key({raw, n}) : kUnknown;
 }
 
 const char* json_type_name(od::value& v) noexcept {
@@ -271,8 +256,8 @@ inline bool is_null(od::value& v) noexcept {
 }
 
 // Reads an integer in [lo, hi]. Returns false and fills `fail` on error; `absent` for null.
-inline bool read_int(od::value& v, Field f, std::int64_t lo, std::int64_t hi, std::int64_t& out, bool& absent,
-                     EventFailure& failure) {
+[[gnu::always_inline]] inline bool read_int(od::value& v, Field f, std::int64_t lo, std::int64_t hi, std::int64_t& out,
+                                            bool& absent, EventFailure& failure) {
   // Unsigned fields (all but timestamps) read as u64: slightly cheaper, and the common case.
   if (std::uint64_t u = 0; lo == 0 && v.get_uint64().get(u) == simdjson::SUCCESS && u <= static_cast<std::uint64_t>(hi))
       [[likely]] {
@@ -305,7 +290,8 @@ inline bool read_int(od::value& v, Field f, std::int64_t lo, std::int64_t hi, st
   return true;
 }
 
-inline bool read_u64(od::value& v, Field f, std::uint64_t& out, bool& absent, EventFailure& failure) {
+[[gnu::always_inline]] inline bool read_u64(od::value& v, Field f, std::uint64_t& out, bool& absent,
+                                            EventFailure& failure) {
   auto err = v.get_uint64().get(out);
   if (err != simdjson::SUCCESS) [[unlikely]] {
     if (is_null(v)) {
@@ -318,7 +304,8 @@ inline bool read_u64(od::value& v, Field f, std::uint64_t& out, bool& absent, Ev
   return true;
 }
 
-inline bool read_double(od::value& v, Field f, double& out, bool& absent, EventFailure& failure) {
+[[gnu::always_inline]] inline bool read_double(od::value& v, Field f, double& out, bool& absent,
+                                               EventFailure& failure) {
   auto err = v.get_double().get(out);
   if (err != simdjson::SUCCESS) [[unlikely]] {
     if (is_null(v)) {
@@ -331,7 +318,8 @@ inline bool read_double(od::value& v, Field f, double& out, bool& absent, EventF
   return true;
 }
 
-inline bool read_string(od::value& v, Field f, std::string_view& out, bool& absent, EventFailure& failure) {
+[[gnu::always_inline]] inline bool read_string(od::value& v, Field f, std::string_view& out, bool& absent,
+                                               EventFailure& failure) {
   auto err = v.get_string().get(out);
   if (err != simdjson::SUCCESS) [[unlikely]] {
     if (is_null(v)) {
@@ -842,14 +830,10 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
       for (auto field_result : obj) {
         od::field field;
         if (auto e = std::move(field_result).get(field)) {
-          failure = {ParseErrorKind::InvalidJson, ev_index, kUnknown, std::string(ev), {}, json_error(e)};
+          failure = {ParseErrorKind::InvalidJson, ev_index, kUnknown, detail::excerpt(ev, 32), {}, json_error(e)};
           return false;
         }
-        Field f = kUnknown;
-        if (auto e = key_of(field, f)) {
-          failure = {ParseErrorKind::InvalidJson, ev_index, kUnknown, std::string(ev), {}, json_error(e)};
-          return false;
-        }
+        const Field f = key_of(field);
         if (!have_ev) {  // the first key
           if (f != kEv) {
             rescan = true;
@@ -870,7 +854,7 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
         }
         if (seen & bit(f)) [[unlikely]] {
           failure = {ParseErrorKind::WrongType, ev_index, f,
-                     std::string(ev),           {},       "duplicate field `" + std::string(kFieldNames[f]) + "`"};
+                     detail::excerpt(ev, 32),   {},       "duplicate field `" + std::string(kFieldNames[f]) + "`"};
           return false;
         }
         seen |= bit(f);
@@ -879,7 +863,7 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
         }
         od::value v = field.value();
         if (!read_field(f, v, w, ef)) [[unlikely]] {
-          failure = {ef.kind, ev_index, ef.field, std::string(ev), {}, std::move(ef.detail)};
+          failure = {ef.kind, ev_index, ef.field, detail::excerpt(ev, 32), {}, std::move(ef.detail)};
           return false;
         }
       }
@@ -908,7 +892,7 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
       }
       have_ev = true;  // the walk now checks `ev` like any key (a second one is a duplicate)
       if (auto e2 = obj.reset().get(rewound)) {
-        failure = {ParseErrorKind::InvalidJson, ev_index, kUnknown, std::string(ev), {}, json_error(e2)};
+        failure = {ParseErrorKind::InvalidJson, ev_index, kUnknown, detail::excerpt(ev, 32), {}, json_error(e2)};
         return false;
       }
       if (!walk()) {
@@ -933,7 +917,7 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
         const bool ok =
             type == EventType::Trade ? make_trade(w, checks, rows, ts, ef) : make_quote(w, checks, rows, ts, ef);
         if (!ok) [[unlikely]] {
-          failure = {ef.kind, ev_index, ef.field, std::string(ev), {}, std::move(ef.detail)};
+          failure = {ef.kind, ev_index, ef.field, detail::excerpt(ev, 32), {}, std::move(ef.detail)};
           return false;
         }
         // The row just appended decides the feed.
@@ -1062,11 +1046,11 @@ Result<void, ParseError> Parser::parse(std::span<const char> buffer, std::size_t
       out.batches.push_back(DataBatch<TradeOrNbbo>{std::move(rows), meta});
     }
     return {};
-  } catch (const std::exception& ex) {  // allocation failure on the error path: still a value
+  } catch (...) {  // out of memory while building an error: still a value, built without allocating
     out.clear();
     ParseError e;
     e.kind = ParseErrorKind::InvalidJson;
-    e.detail = std::string("internal error while parsing: ") + ex.what();
+    e.detail = "out of memory";  // fits std::string's inline buffer
     return fail(std::move(e));
   }
 }

@@ -12,6 +12,12 @@
 #include "wire_encoder.hpp"
 #include "ws_source/ws_source.hpp"
 
+// GCC sees the replacement operator delete call free() on memory from operator new and warns
+// (-Wmismatched-new-delete), not knowing that the replacement new above uses malloc.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 namespace {
 std::atomic<std::size_t> g_allocations{0};
 std::atomic<bool> g_counting{false};

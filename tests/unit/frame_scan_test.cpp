@@ -55,3 +55,5 @@ TEST(FrameScan, PeekStringFieldIsBestEffort) {
   EXPECT_EQ(peek_string_field(R"({"ev":"T"})", "sym", 32), "");
   EXPECT_EQ(peek_string_field(R"({"sym":"AA)", "sym", 32), "AA");
 }
+
+TEST(FrameScan, ExcerptsEscapeControlBytes) { EXPECT_EQ(excerpt("a\nb\x01", 160), "a\\u000ab\\u0001"); }

@@ -174,3 +174,47 @@ TEST(Parser, KernelIsNamedAndSupported) {
   EXPECT_TRUE(k == "fallback" || k == "westmere" || k == "haswell" || k == "icelake") << k;
   EXPECT_TRUE(parser_kernel_supported());
 }
+
+TEST(Parser, EscapedKeysAreNeverUnescapedTwice) {
+  // A long escaped key first, then `ev`: the rescan walks the object twice. Unescaping that key
+  // on both walks overran simdjson's string buffer (found in review; ASan checks this test).
+  const std::string key(3000, 'a');
+  const std::string frame = R"([{")" + key + R"(\n\u0041":0,"ev":"T","sym":"AAPL","x":4,"i":"1","p":1.5,"s":1,)" +
+                            R"("t":1732546800123,"q":1}])";
+  auto once = parse_payload(frame);  // a fresh parser: the smallest string buffer
+  ASSERT_TRUE(once) << once.error();
+  EXPECT_EQ(once->size(), 1U);
+  Parser parser;
+  ParsedFrame out;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(parser.parse(frame, FrameContext::at(kReceivedAtNs), out));
+    EXPECT_EQ(out.row_count(), 1U);
+  }
+}
+
+TEST(Parser, KnownKeysAreMatchedOnTheirRawBytes) {
+  // "e\u0076" means "ev" in JSON, but no known key needs escapes: it is an unknown key here.
+  const std::string frame = R"([{"e\u0076":"T","sym":"AAPL","x":4,"i":"1","p":1.5,"s":1,"t":1732546800123,"q":1}])";
+  Parser parser;
+  ParsedFrame out;
+  auto r = parser.parse(frame, FrameContext::at(kReceivedAtNs), out);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ParseErrorKind::MissingField);
+  EXPECT_EQ(r.error().field, "ev");
+}
+
+TEST(Parser, ErrorTextStaysOnOneLine) {
+  // A skipped event whose `ev` holds control characters and whose object is broken (no comma).
+  const std::string frame = R"([{"ev":"X\n\u0000)" + std::string(100, 'y') + R"(","a":1 "b":2}])";
+  Parser parser;
+  ParsedFrame out;
+  auto r = parser.parse(frame, FrameContext::at(kReceivedAtNs), out);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ParseErrorKind::InvalidJson);
+  ASSERT_FALSE(r.error().ev.empty());
+  EXPECT_TRUE(r.error().ev.starts_with("X\\u000a")) << r.error().ev;
+  EXPECT_LE(r.error().ev.size(), 32U + 3U);
+  const std::string m = r.error().message();
+  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  EXPECT_EQ(m.find('\0'), std::string::npos);
+}

@@ -123,6 +123,15 @@ struct ParsedFrame {
   std::array<std::vector<TradeOrNbbo>, 4> spare_;  // row storage between parses, per feed
 };
 
+/// How a `Parser` works. The defaults are what production wants.
+struct ParserOptions {
+  /// Read frames of Massive's canonical shape (flat objects, `ev` first, plain numbers and
+  /// strings) with a direct scanner, and everything else, including every frame with an error,
+  /// with simdjson On Demand. The results are identical either way (tests compare them on every
+  /// corpus frame); false always takes the On Demand path (for those tests and benchmarks).
+  bool canonical_fast_path{true};
+};
+
 /// A reusable frame parser: one simdjson On Demand parser and its buffers, reused frame after
 /// frame, so that steady-state parsing allocates nothing (no allocation per event, none per data
 /// frame once `ParsedFrame`'s vectors have grown to the largest frame).
@@ -132,6 +141,7 @@ struct ParsedFrame {
 class Parser {
  public:
   Parser();
+  explicit Parser(ParserOptions options);
   ~Parser();
   Parser(Parser&&) noexcept;
   Parser& operator=(Parser&&) noexcept;
@@ -155,6 +165,7 @@ class Parser {
 
  private:
   struct Impl;
+  static void emit_batches(ParsedFrame& out, const FrameContext& ctx, const std::array<std::int64_t, 4>& max_ts);
   std::unique_ptr<Impl> impl_;
 };
 

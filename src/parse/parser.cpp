@@ -22,6 +22,7 @@
 #include <limits>
 #include <string>
 
+#include "parse/fast_scan.hpp"
 #include "parse/frame_scan.hpp"
 #include "ws_source/parse.hpp"
 #include "ws_source/timestamp.hpp"
@@ -718,10 +719,251 @@ struct FrameFailure {
 
 std::string json_error(simdjson::error_code e) { return std::string("invalid JSON: ") + simdjson::error_message(e); }
 
+// ---- Canonical fast path ---------------------------------------------------------------------
+// Massive's frames have one shape: an array of flat objects whose first key is `ev`, keys without
+// escapes, plain numbers and strings, codes as arrays of small integers. This scanner reads such a
+// frame straight from the bytes, fills the same `Wire` and runs the same validation (make_trade,
+// make_quote) as the general path. Anything outside that shape, and any event that fails
+// validation, makes it give up ("bail"): the caller then parses the whole frame again with
+// simdjson On Demand, which produces the same rows or the error. So the fast path never decides an
+// error and never accepts what the general path would reject (the kernel_agreement and property
+// tests compare the two on every corpus frame). UTF-8 is checked for the whole frame first.
+
+namespace fast = detail::fast;
+
+// Reads `[n, n, …]` of u16 codes into `codes`.
+inline bool fast_codes(const char*& p, const char* end, Codes& codes) noexcept {
+  ++p;  // '['
+  p = fast::skip_ws(p, end);
+  if (p < end && *p == ']') {
+    ++p;
+    return true;
+  }
+  while (true) {
+    std::uint64_t v = 0;
+    if (!fast::unsigned_int(p, end, v) || v > 65535 || !codes.push_back(static_cast<std::uint16_t>(v))) {
+      return false;
+    }
+    p = fast::skip_ws(p, end);
+    if (p < end && *p == ',') {
+      p = fast::skip_ws(p + 1, end);
+      continue;
+    }
+    if (p < end && *p == ']') {
+      ++p;
+      return true;
+    }
+    return false;
+  }
+}
+
+inline bool fast_int(const char*& p, const char* end, std::uint64_t max, std::int64_t& out) noexcept {
+  std::uint64_t v = 0;
+  if (!fast::unsigned_int(p, end, v) || v > max) {
+    return false;
+  }
+  out = static_cast<std::int64_t>(v);
+  return true;
+}
+
+// One field value of a wanted field into `w`.
+inline bool fast_field(Field f, const char*& p, const char* end, Wire& w) noexcept {
+  constexpr auto kI64 = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  bool ok = false;
+  switch (f) {
+    case kSym:
+      ok = p < end && *p == '"' && fast::string(p, end, w.sym);
+      break;
+    case kDs:
+      ok = p < end && *p == '"' && fast::string(p, end, w.ds);
+      break;
+    case kStatus:
+      ok = p < end && *p == '"' && fast::string(p, end, w.status);
+      break;
+    case kMessage:
+      ok = p < end && *p == '"' && fast::string(p, end, w.message);
+      break;
+    case kX:
+      ok = fast_int(p, end, 65535, w.x);
+      break;
+    case kBx:
+      ok = fast_int(p, end, 65535, w.bx);
+      break;
+    case kAx:
+      ok = fast_int(p, end, 65535, w.ax);
+      break;
+    case kTrfi:
+      ok = fast_int(p, end, 65535, w.trfi);
+      break;
+    case kZ:
+      ok = fast_int(p, end, 255, w.z);
+      break;
+    case kS:
+      ok = fast_int(p, end, kI64, w.s);
+      break;
+    case kBs:
+      ok = fast_int(p, end, kI64, w.bs);
+      break;
+    case kAs:
+      ok = fast_int(p, end, kI64, w.as);
+      break;
+    case kT:
+      ok = fast_int(p, end, kI64, w.t);
+      break;
+    case kTrft:
+      ok = fast_int(p, end, kI64, w.trft);
+      break;
+    case kQ:
+      ok = fast::unsigned_int(p, end, w.q);
+      break;
+    case kP:
+      ok = fast::decimal(p, end, w.p);
+      break;
+    case kBp:
+      ok = fast::decimal(p, end, w.bp);
+      break;
+    case kAp:
+      ok = fast::decimal(p, end, w.ap);
+      break;
+    case kC:
+      if (p < end && *p == '[') {
+        w.c_is_list = true;
+        ok = fast_codes(p, end, w.c_codes);
+      } else {
+        std::int64_t v = 0;
+        ok = fast_int(p, end, 65535, v) && w.c_codes.push_back(static_cast<std::uint16_t>(v));
+      }
+      break;
+    case kI:
+      if (p < end && *p == '[') {
+        w.i_is_list = true;
+        ok = fast_codes(p, end, w.i_codes);
+      } else {
+        ok = p < end && *p == '"' && fast::string(p, end, w.i_id);
+      }
+      break;
+    default:
+      return false;
+  }
+  if (ok) {
+    w.present |= bit(f);
+  }
+  return ok;
+}
+
+// The whole frame, or false to bail. Fills `rows`, `max_ts` and `out.statuses` as parse_frame does.
+bool parse_canonical(const char* data, std::size_t size, const Checks& checks, std::vector<TradeOrNbbo>* rows,
+                     std::array<std::int64_t, 4>& max_ts, ParsedFrame& out) noexcept {
+  const char* end = data + size;
+  const char* p = fast::skip_ws(data, end);
+  if (p >= end || *p != '[') {
+    return false;
+  }
+  p = fast::skip_ws(p + 1, end);
+  if (p < end && *p == ']') {
+    return fast::skip_ws(p + 1, end) == end;
+  }
+  EventFailure ignored{ParseErrorKind::InvalidJson, kUnknown, {}};
+  while (true) {
+    if (p >= end || *p != '{') {
+      return false;
+    }
+    p = fast::skip_ws(p + 1, end);
+    // The first key must be `ev`.
+    std::string_view key;
+    std::string_view ev;
+    if (p >= end || *p != '"' || !fast::string(p, end, key) || key != "ev") {
+      return false;
+    }
+    p = fast::skip_ws(p, end);
+    if (p >= end || *p != ':') {
+      return false;
+    }
+    p = fast::skip_ws(p + 1, end);
+    if (p >= end || *p != '"' || !fast::string(p, end, ev)) {
+      return false;
+    }
+    EventType type;
+    std::uint32_t wanted;
+    if (ev.size() == 1 && ev[0] == 'T') {
+      type = EventType::Trade;
+      wanted = kTradeFields;
+    } else if (ev.size() == 1 && ev[0] == 'Q') {
+      type = EventType::Quote;
+      wanted = kQuoteFields;
+    } else if (ev == "status") {
+      type = EventType::Status;
+      wanted = kStatusFields;
+    } else {
+      return false;  // skipped event types: the general path counts them
+    }
+    Wire w;
+    std::uint32_t seen = bit(kEv);
+    while (true) {
+      p = fast::skip_ws(p, end);
+      if (p < end && *p == '}') {
+        ++p;
+        break;
+      }
+      if (p >= end || *p != ',') {
+        return false;
+      }
+      p = fast::skip_ws(p + 1, end);
+      if (p >= end || *p != '"' || !fast::string(p, end, key)) {
+        return false;
+      }
+      p = fast::skip_ws(p, end);
+      if (p >= end || *p != ':') {
+        return false;
+      }
+      p = fast::skip_ws(p + 1, end);
+      const Field f = match_key(key);
+      if (f == kUnknown || (wanted & bit(f)) == 0) {
+        if (f != kUnknown) {
+          if (seen & bit(f)) {
+            return false;
+          }
+          seen |= bit(f);
+        }
+        if (!fast::skip_scalar(p, end)) {
+          return false;
+        }
+        continue;
+      }
+      if ((seen & bit(f)) || !fast_field(f, p, end, w)) {
+        return false;
+      }
+      seen |= bit(f);
+    }
+    std::int64_t ts = 0;
+    if (type == EventType::Status) {
+      out.statuses.push_back(StatusMessage::from_wire(w.status, w.message));
+    } else {
+      const bool ok = type == EventType::Trade ? make_trade(w, checks, rows, ts, ignored)
+                                               : make_quote(w, checks, rows, ts, ignored);
+      if (!ok) {
+        return false;  // the general path reports it, with its context
+      }
+      const std::size_t feed = index(resource_type_of(type == EventType::Quote, w.sym.starts_with("O:")));
+      max_ts[feed] = std::max(max_ts[feed], ts);
+    }
+    p = fast::skip_ws(p, end);
+    if (p < end && *p == ',') {
+      p = fast::skip_ws(p + 1, end);
+      continue;
+    }
+    if (p < end && *p == ']') {
+      return fast::skip_ws(p + 1, end) == end;
+    }
+    return false;
+  }
+}
+
 }  // namespace
 
 struct Parser::Impl {
   od::parser parser;
+  bool fast_path{true};
   // simdjson's portable stage 1 (picked at run time on CPUs without SSE4.2, or when forced)
   // checks UTF-8 only inside strings; the SIMD ones check the whole document. Check it ourselves
   // then, so that every CPU rejects the same frames.
@@ -729,7 +971,10 @@ struct Parser::Impl {
   std::vector<char> scratch;  // padded copy of a frame that came without padding
 };
 
-Parser::Parser() : impl_(std::make_unique<Impl>()) {
+Parser::Parser() : Parser(ParserOptions{}) {}
+
+Parser::Parser(ParserOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->fast_path = options.canonical_fast_path;
   if (!parser_kernel_supported()) {
     std::fprintf(stderr,
                  "ws_source: this library was built with the simdjson '%.*s' kernel "
@@ -991,6 +1236,22 @@ ParseError finish_error(FrameFailure&& f, std::string_view frame) {
 
 }  // namespace
 
+void Parser::emit_batches(ParsedFrame& out, const FrameContext& ctx, const std::array<std::int64_t, 4>& max_ts) {
+  for (ResourceType rt : kAllResourceTypes) {
+    auto& rows = out.spare_[index(rt)];
+    if (rows.empty()) {
+      continue;
+    }
+    BatchMeta meta;
+    meta.resource_type = rt;
+    meta.shard_id = ctx.shard_id;
+    meta.watermark_ts_ns = max_ts[index(rt)];
+    meta.received_at_ns = ctx.received_at_ns;
+    meta.connection = ConnectionState::Connected;
+    out.batches.push_back(DataBatch<TradeOrNbbo>{std::move(rows), meta});
+  }
+}
+
 Result<void, ParseError> Parser::parse(std::span<const char> buffer, std::size_t frame_size, const FrameContext& ctx,
                                        ParsedFrame& out) noexcept {
   try {
@@ -1022,6 +1283,18 @@ Result<void, ParseError> Parser::parse(std::span<const char> buffer, std::size_t
           {ParseErrorKind::InvalidJson, std::nullopt, kUnknown, {}, {}, json_error(simdjson::UTF8_ERROR), false},
           std::string_view(buffer.data(), frame_size)));
     }
+    if (impl_->fast_path && simdjson::validate_utf8(data, frame_size)) {
+      Checks checks;
+      if (ctx.max_future_skew_ns) {
+        checks.limit = FutureLimit{ctx.received_at_ns, *ctx.max_future_skew_ns};
+      }
+      if (parse_canonical(data, frame_size, checks, out.spare_.data(), max_ts, out)) {
+        emit_batches(out, ctx, max_ts);
+        return {};
+      }
+      out.clear();  // bail: the general path parses the frame from the start
+      max_ts = {};
+    }
     if (!parse_frame(impl_->parser, data, frame_size, capacity, ctx, out.spare_.data(), max_ts, out, failure)) {
       out.clear();
       if (failure.simdjson_setup_failed) {
@@ -1032,19 +1305,7 @@ Result<void, ParseError> Parser::parse(std::span<const char> buffer, std::size_t
       }
       return fail(finish_error(std::move(failure), std::string_view(buffer.data(), frame_size)));
     }
-    for (ResourceType rt : kAllResourceTypes) {
-      auto& rows = out.spare_[index(rt)];
-      if (rows.empty()) {
-        continue;
-      }
-      BatchMeta meta;
-      meta.resource_type = rt;
-      meta.shard_id = ctx.shard_id;
-      meta.watermark_ts_ns = max_ts[index(rt)];
-      meta.received_at_ns = ctx.received_at_ns;
-      meta.connection = ConnectionState::Connected;
-      out.batches.push_back(DataBatch<TradeOrNbbo>{std::move(rows), meta});
-    }
+    emit_batches(out, ctx, max_ts);
     return {};
   } catch (...) {  // out of memory while building an error: still a value, built without allocating
     out.clear();

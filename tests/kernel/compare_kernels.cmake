@@ -3,6 +3,8 @@
 #       -P compare_kernels.cmake
 #
 # A is the library built with the fallback kernel, B with haswell. Two comparisons:
+#  0. the canonical fast path against the general On Demand path (A with and without it): every
+#     frame's result compared as full text, errors included;
 #  1. our value parsing: A and B under simdjson's normal run-time dispatch (same stage 1), every
 #     frame's result compared as full text, errors included;
 #  2. the whole parse: A with SIMDJSON_FORCE_IMPLEMENTATION=fallback (stage 1 too is the portable
@@ -40,6 +42,8 @@ run_dump(${B} ${OUT}/kernel_B.txt --unset=SIMDJSON_FORCE_IMPLEMENTATION "")
 if(skipped)
   return()
 endif()
+run_dump(${A} ${OUT}/kernel_A_general.txt --unset=SIMDJSON_FORCE_IMPLEMENTATION general)
+compare(${OUT}/kernel_A.txt ${OUT}/kernel_A_general.txt "canonical fast path vs general path")
 compare(${OUT}/kernel_A.txt ${OUT}/kernel_B.txt "value parsing, fallback vs haswell")
 run_dump(${A} ${OUT}/kernel_A_forced.txt SIMDJSON_FORCE_IMPLEMENTATION=fallback brief)
 run_dump(${B} ${OUT}/kernel_B_brief.txt --unset=SIMDJSON_FORCE_IMPLEMENTATION brief)

@@ -3,7 +3,10 @@
 // mutations of both) and prints the result of every frame as text. Built once per simdjson kernel;
 // the kernel_agreement test compares the outputs byte for byte.
 //
-//   ws_source_kernel_dump_<kernel> <golden dir> <mutations> [brief] > out.txt
+//   ws_source_kernel_dump_<kernel> <golden dir> <mutations> [brief|general] > out.txt
+//
+// `general` turns the parser's canonical fast path off (ParserOptions): its output must be
+// byte-identical to the default's.
 //
 // With `brief`, one line per frame: "#i ok <hash of the text>" or "#i error", for the whole-parse
 // comparison, where simdjson's stage-1 kernels are allowed to differ on malformed bytes inside
@@ -27,7 +30,7 @@ using namespace ws_source;
 
 int main(int argc, char** argv) {
   if (argc != 3 && argc != 4) {
-    std::cerr << "usage: " << argv[0] << " <golden dir> <mutations> [brief]\n";
+    std::cerr << "usage: " << argv[0] << " <golden dir> <mutations> [brief|general]\n";
     return 2;
   }
   std::vector<std::string> base;
@@ -53,8 +56,9 @@ int main(int argc, char** argv) {
             << (forced != nullptr && *forced != '\0' ? forced : "auto") << "), " << base.size() << " corpus frames\n";
   const long mutations = std::stol(argv[2]);
   const bool brief = argc == 4 && std::string(argv[3]) == "brief";
+  const bool general = argc == 4 && std::string(argv[3]) == "general";
   std::mt19937_64 rng(0x5EEDULL);  // fixed: both kernels see the same frames
-  Parser parser;
+  Parser parser(ParserOptions{.canonical_fast_path = !general});
   ParsedFrame out;
   const auto ctx = FrameContext::at(1'732'546'801'123'000'000);
   std::string frame;

@@ -1,0 +1,148 @@
+// Copyright (c) James Kassemi, SC, US. All rights reserved.
+#pragma once
+
+// Byte-level readers for the parser's canonical fast path (parser.cpp). Each reads one JSON token
+// of the simple shape Massive sends and returns false for anything else (escapes, exponents,
+// leading zeros, overflow, a sign where none is expected): false never means "invalid", only
+// "let the general parser decide". The input is a padded frame: reads stop at `end`.
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace ws_source::detail::fast {
+
+[[gnu::always_inline]] inline bool is_ws(char c) noexcept { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+[[gnu::always_inline]] inline const char* skip_ws(const char* p, const char* end) noexcept {
+  if (p<end&& static_cast<unsigned char>(*p)> ' ') [[likely]] {  // canonical frames have none
+    return p;
+  }
+  while (p < end && is_ws(*p)) {
+    ++p;
+  }
+  return p;
+}
+
+[[gnu::always_inline]] inline bool is_digit(char c) noexcept {
+  return static_cast<unsigned>(static_cast<unsigned char>(c) - '0') <= 9;
+}
+
+// After a scalar: a delimiter (or whitespace, or the end) must follow, as JSON requires.
+[[gnu::always_inline]] inline bool at_delimiter(const char* p, const char* end) noexcept {
+  return p >= end || *p == ',' || *p == '}' || *p == ']' || is_ws(*p);
+}
+
+// "…" without escapes or control bytes; `p` at the opening quote, left after the closing one.
+// Reads 8 bytes at a time: the frame has kParsePadding readable bytes after `end`.
+[[gnu::always_inline]] inline bool string(const char*& p, const char* end, std::string_view& out) noexcept {
+  const char* s = p + 1;
+  const char* q = s;
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  while (q < end) {
+    std::uint64_t w;
+    std::memcpy(&w, q, 8);
+    const std::uint64_t quote = w ^ (kOnes * '"');
+    const std::uint64_t slash = w ^ (kOnes * '\\');
+    // A byte is flagged when it is '"', '\\' or < 0x20 (the classic "has zero / has less" tricks;
+    // flags above the first true one may be false positives, which only the first one matters).
+    const std::uint64_t flags = ((quote - kOnes) & ~quote) | ((slash - kOnes) & ~slash) | ((w - kOnes * 0x20) & ~w);
+    if (const std::uint64_t hit = flags & kHigh) {
+      q += std::countr_zero(hit) / 8;
+      break;
+    }
+    q += 8;
+  }
+  if (q >= end || *q != '"') {
+    return false;
+  }
+  out = std::string_view(s, static_cast<std::size_t>(q - s));
+  p = q + 1;
+  return true;
+}
+
+// 1-19 digits without a leading zero, then a delimiter; no sign.
+[[gnu::always_inline]] inline bool unsigned_int(const char*& p, const char* end, std::uint64_t& out) noexcept {
+  const char* q = p;
+  std::uint64_t v = 0;
+  while (q < end && is_digit(*q) && q - p < 19) {
+    v = v * 10 + static_cast<unsigned>(*q - '0');
+    ++q;
+  }
+  const auto n = q - p;
+  if (n == 0 || (n > 1 && *p == '0') || !at_delimiter(q, end)) {
+    return false;
+  }
+  out = v;
+  p = q;
+  return true;
+}
+
+inline constexpr std::array<double, 16> kPow10{1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                               1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+// `-?digits(.digits)?`, at most 15 digits: mantissa / 10^scale with both exact, so the one
+// rounding of the division is the correctly rounded value (Clinger), as simdjson computes it.
+[[gnu::always_inline]] inline bool decimal(const char*& p, const char* end, double& out) noexcept {
+  const char* q = p;
+  const bool neg = q < end && *q == '-';
+  q += neg ? 1 : 0;
+  const char* int_begin = q;
+  std::uint64_t m = 0;
+  while (q < end && is_digit(*q)) {
+    m = m * 10 + static_cast<unsigned>(*q - '0');
+    ++q;
+  }
+  const auto int_digits = q - int_begin;
+  if (int_digits == 0 || (int_digits > 1 && *int_begin == '0')) {
+    return false;
+  }
+  std::ptrdiff_t scale = 0;
+  if (q < end && *q == '.') {
+    const char* frac_begin = ++q;
+    while (q < end && is_digit(*q)) {
+      m = m * 10 + static_cast<unsigned>(*q - '0');
+      ++q;
+    }
+    scale = q - frac_begin;
+    if (scale == 0) {
+      return false;
+    }
+  }
+  if (int_digits + scale > 15 || !at_delimiter(q, end)) {
+    return false;
+  }
+  const double v = static_cast<double>(m) / kPow10[static_cast<std::size_t>(scale)];
+  out = neg ? -v : v;
+  p = q;
+  return true;
+}
+
+// A scalar the event does not use: a plain string, a number as `decimal` reads it, or a literal.
+inline bool skip_scalar(const char*& p, const char* end) noexcept {
+  if (p >= end) {
+    return false;
+  }
+  if (*p == '"') {
+    std::string_view ignored;
+    return string(p, end, ignored);
+  }
+  if (*p == '-' || is_digit(*p)) {
+    double ignored = 0;
+    return decimal(p, end, ignored);
+  }
+  for (std::string_view lit : {std::string_view("true"), std::string_view("false"), std::string_view("null")}) {
+    if (static_cast<std::size_t>(end - p) >= lit.size() && std::string_view(p, lit.size()) == lit &&
+        at_delimiter(p + lit.size(), end)) {
+      p += lit.size();
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace ws_source::detail::fast

@@ -132,6 +132,13 @@ struct ParserOptions {
   bool canonical_fast_path{true};
 };
 
+/// What a `Parser` has done: frames read by the canonical fast path, and frames the general
+/// (simdjson On Demand) path read, including every rejected frame.
+struct ParserStats {
+  std::uint64_t fast_path_frames{0};
+  std::uint64_t general_path_frames{0};
+};
+
 /// A reusable frame parser: one simdjson On Demand parser and its buffers, reused frame after
 /// frame, so that steady-state parsing allocates nothing (no allocation per event, none per data
 /// frame once `ParsedFrame`'s vectors have grown to the largest frame).
@@ -157,6 +164,9 @@ class Parser {
   /// On error `out` holds no batches and no statuses, and the error says why.
   Result<void, ParseError> parse(std::span<const char> buffer, std::size_t frame_size, const FrameContext& ctx,
                                  ParsedFrame& out) noexcept;
+
+  /// Counts of frames by path since construction. The parser's own thread only.
+  [[nodiscard]] ParserStats stats() const noexcept;
 
   /// Parses `frame` (no padding assumed: copied into the scratch buffer first).
   Result<void, ParseError> parse(std::span<const char> frame, const FrameContext& ctx, ParsedFrame& out) noexcept {

@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <span>
 #include <string>
 
 #include "parse/fast_scan.hpp"
@@ -731,6 +732,49 @@ std::string json_error(simdjson::error_code e) { return std::string("invalid JSO
 
 namespace fast = detail::fast;
 
+// `,"key":` of each field as the bytes of a little-endian 64-bit word, with the mask of its
+// length (keys of up to 4 bytes fit; longer ones are never predicted).
+struct KeyPattern {
+  std::uint64_t bytes{0};
+  std::uint64_t mask{0};
+  std::size_t length{0};
+};
+
+constexpr KeyPattern key_pattern(std::string_view name) {
+  KeyPattern kp;
+  const std::size_t n = name.size() + 4;  // , " name " :
+  if (n > 8) {
+    return kp;  // mask 0 with bytes 0 would match anything: length 0 marks "never"
+  }
+  const auto put = [&kp](std::size_t i, char c) {
+    kp.bytes |= static_cast<std::uint64_t>(static_cast<unsigned char>(c)) << (8 * i);
+  };
+  put(0, ',');
+  put(1, '"');
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    put(2 + i, name[i]);
+  }
+  put(2 + name.size(), '"');
+  put(3 + name.size(), ':');
+  kp.mask = n == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1;
+  kp.length = n;
+  return kp;
+}
+
+constexpr std::array<KeyPattern, kFieldCount> make_key_patterns() {
+  std::array<KeyPattern, kFieldCount> out{};
+  for (std::size_t f = 0; f < kFieldCount; ++f) {
+    out[f] = key_pattern(kFieldNames[f]);
+  }
+  return out;
+}
+constexpr std::array<KeyPattern, kFieldCount> kKeyPatterns = make_key_patterns();
+static_assert(kKeyPatterns[kStatus].length == 0 && kKeyPatterns[kTrft].length == 8);
+
+// The order Massive writes each event type's fields in (absent ones are passed over).
+constexpr std::array<Field, 12> kTradeOrder{kSym, kX, kI, kZ, kP, kS, kDs, kC, kT, kQ, kTrfi, kTrft};
+constexpr std::array<Field, 12> kQuoteOrder{kSym, kBx, kAx, kBp, kAp, kBs, kAs, kC, kI, kT, kQ, kZ};
+
 // Reads `[n, n, …]` of u16 codes into `codes`.
 inline bool fast_codes(const char*& p, const char* end, Codes& codes) noexcept {
   ++p;  // '['
@@ -899,6 +943,10 @@ bool parse_canonical(const char* data, std::size_t size, const Checks& checks, s
     }
     Wire w;
     std::uint32_t seen = bit(kEv);
+    const std::span<const Field> order = type == EventType::Trade   ? std::span<const Field>(kTradeOrder)
+                                         : type == EventType::Quote ? std::span<const Field>(kQuoteOrder)
+                                                                    : std::span<const Field>();
+    std::size_t next = 0;  // where in `order` the next key is expected
     while (true) {
       p = fast::skip_ws(p, end);
       if (p < end && *p == '}') {
@@ -908,16 +956,33 @@ bool parse_canonical(const char* data, std::size_t size, const Checks& checks, s
       if (p >= end || *p != ',') {
         return false;
       }
-      p = fast::skip_ws(p + 1, end);
-      if (p >= end || *p != '"' || !fast::string(p, end, key)) {
-        return false;
+      // Predicted: `,"key":` exactly as Massive writes it, one 8-byte compare per candidate (the
+      // frame is padded, so the load may run past `end`; a match is checked to lie before it).
+      Field f = kUnknown;
+      for (std::size_t k = next; k < order.size(); ++k) {
+        const KeyPattern& kp = kKeyPatterns[order[k]];
+        std::uint64_t word;
+        std::memcpy(&word, p, 8);
+        if (kp.length != 0 && (word & kp.mask) == kp.bytes && p + kp.length <= end) {
+          f = order[k];
+          p += kp.length;
+          next = k + 1;
+          break;
+        }
+      }
+      if (f == kUnknown) {  // anything else: read the key
+        p = fast::skip_ws(p + 1, end);
+        if (p >= end || *p != '"' || !fast::string(p, end, key)) {
+          return false;
+        }
+        p = fast::skip_ws(p, end);
+        if (p >= end || *p != ':') {
+          return false;
+        }
+        ++p;
+        f = match_key(key);
       }
       p = fast::skip_ws(p, end);
-      if (p >= end || *p != ':') {
-        return false;
-      }
-      p = fast::skip_ws(p + 1, end);
-      const Field f = match_key(key);
       if (f == kUnknown || (wanted & bit(f)) == 0) {
         if (f != kUnknown) {
           if (seen & bit(f)) {
@@ -964,6 +1029,7 @@ bool parse_canonical(const char* data, std::size_t size, const Checks& checks, s
 struct Parser::Impl {
   od::parser parser;
   bool fast_path{true};
+  ParserStats stats;
   // simdjson's portable stage 1 (picked at run time on CPUs without SSE4.2, or when forced)
   // checks UTF-8 only inside strings; the SIMD ones check the whole document. Check it ourselves
   // then, so that every CPU rejects the same frames.
@@ -1236,6 +1302,8 @@ ParseError finish_error(FrameFailure&& f, std::string_view frame) {
 
 }  // namespace
 
+ParserStats Parser::stats() const noexcept { return impl_->stats; }
+
 void Parser::emit_batches(ParsedFrame& out, const FrameContext& ctx, const std::array<std::int64_t, 4>& max_ts) {
   for (ResourceType rt : kAllResourceTypes) {
     auto& rows = out.spare_[index(rt)];
@@ -1290,11 +1358,13 @@ Result<void, ParseError> Parser::parse(std::span<const char> buffer, std::size_t
       }
       if (parse_canonical(data, frame_size, checks, out.spare_.data(), max_ts, out)) {
         emit_batches(out, ctx, max_ts);
+        ++impl_->stats.fast_path_frames;
         return {};
       }
       out.clear();  // bail: the general path parses the frame from the start
       max_ts = {};
     }
+    ++impl_->stats.general_path_frames;
     if (!parse_frame(impl_->parser, data, frame_size, capacity, ctx, out.spare_.data(), max_ts, out, failure)) {
       out.clear();
       if (failure.simdjson_setup_failed) {

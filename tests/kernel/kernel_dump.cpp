@@ -123,6 +123,6 @@ int main(int argc, char** argv) {
     }
   }
   std::cerr << ok << " frames parsed, " << (mutations + static_cast<long>(base.size()) - static_cast<long>(ok))
-            << " rejected\n";
+            << " rejected; " << parser.stats().fast_path_frames << " by the canonical fast path\n";
   return 0;
 }

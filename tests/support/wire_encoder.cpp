@@ -7,9 +7,10 @@
 namespace ws_source::test_support {
 namespace {
 
+// Plain decimals, as Massive sends them (the shortest fixed form that reads back exactly).
 void num(std::string& out, double v) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  char buf[400];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
   out.append(buf, end);
 }
 

@@ -65,16 +65,47 @@ namespace ws_source::detail::fast {
   return true;
 }
 
-// 1-19 digits without a leading zero, then a delimiter; no sign.
+// How many of the 8 bytes of `w` (in string order) are ASCII digits before the first non-digit.
+[[gnu::always_inline]] inline unsigned leading_digits(std::uint64_t w) noexcept {
+  // A carry out of a byte >= 0xFA only disturbs later bytes, after the first non-digit.
+  const std::uint64_t nondigit = ((w & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL) |
+                                 (((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL);
+  return nondigit == 0 ? 8U : static_cast<unsigned>(std::countr_zero(nondigit)) / 8U;
+}
+
+// The value of the first `n` (1-8) digits of `w` (string order), in a few multiplications.
+[[gnu::always_inline]] inline std::uint64_t digits_value(std::uint64_t w, unsigned n) noexcept {
+  std::uint64_t d = w - 0x3030303030303030ULL;  // the digit bytes become 0-9, in place
+  d <<= 8 * (8 - n);                            // drop the bytes after them; zeros lead instead
+  d = d * 10 + (d >> 8);
+  d = (((d & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+       (((d >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+      32;
+  return d;
+}
+
+inline constexpr std::array<std::uint64_t, 9> kPow10Int{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+// 1-19 digits without a leading zero, then a delimiter; no sign. Eight digits at a time (the
+// frame has kParsePadding readable bytes after `end`, and a digit run is checked to end before it).
 [[gnu::always_inline]] inline bool unsigned_int(const char*& p, const char* end, std::uint64_t& out) noexcept {
   const char* q = p;
   std::uint64_t v = 0;
-  while (q < end && is_digit(*q) && q - p < 19) {
-    v = v * 10 + static_cast<unsigned>(*q - '0');
-    ++q;
+  unsigned total = 0;
+  while (true) {
+    std::uint64_t w;
+    std::memcpy(&w, q, 8);
+    const unsigned n = leading_digits(w);
+    if (n > 0) {
+      v = v * kPow10Int[n] + digits_value(w, n);
+      total += n;
+      q += n;
+    }
+    if (n < 8 || total > 19) {
+      break;
+    }
   }
-  const auto n = q - p;
-  if (n == 0 || (n > 1 && *p == '0') || !at_delimiter(q, end)) {
+  if (total == 0 || total > 19 || q > end || (total > 1 && *p == '0') || !at_delimiter(q, end)) {
     return false;
   }
   out = v;

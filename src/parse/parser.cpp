@@ -801,7 +801,8 @@ inline bool fast_codes(const char*& p, const char* end, Codes& codes) noexcept {
   }
 }
 
-[[gnu::always_inline]] inline bool fast_int(const char*& p, const char* end, std::uint64_t max, std::int64_t& out) noexcept {
+[[gnu::always_inline]] inline bool fast_int(const char*& p, const char* end, std::uint64_t max,
+                                            std::int64_t& out) noexcept {
   std::uint64_t v = 0;
   if (!fast::unsigned_int(p, end, v) || v > max) {
     return false;

@@ -11,6 +11,7 @@
 #include <iterator>
 
 #include "generators.hpp"
+#include "mutate.hpp"
 #include "wire_encoder.hpp"
 #include "ws_source/ws_source.hpp"
 
@@ -64,36 +65,6 @@ std::vector<std::string> corpus() {
   return out;
 }
 
-// One mutation of `s`: flip, replace, insert, delete, duplicate a slice, or truncate.
-std::string mutate(std::string s, int op, std::size_t pos, std::size_t len, char byte) {
-  if (s.empty()) {
-    return std::string(1, byte);
-  }
-  pos %= s.size();
-  len = 1 + len % 8;
-  switch (op % 6) {
-    case 0:
-      s[pos] = static_cast<char>(s[pos] ^ (1 << (static_cast<unsigned char>(byte) % 8)));
-      break;
-    case 1:
-      s[pos] = byte;
-      break;
-    case 2:
-      s.insert(pos, 1, byte);
-      break;
-    case 3:
-      s.erase(pos, len);
-      break;
-    case 4:
-      s.insert(pos, s.substr(pos, len));
-      break;
-    default:
-      s.resize(pos);
-      break;
-  }
-  return s;
-}
-
 }  // namespace
 
 RC_GTEST_PROP(ParseProperties, GeneratedRowsRoundTripExactly, ()) {
@@ -145,8 +116,8 @@ RC_GTEST_PROP(ParseProperties, MutatedFramesFailWholeOrSatisfyEveryRule, ()) {
   std::string frame = from_corpus ? *rc::gen::elementOf(base) : *ws_source::test_support::gen_valid_frame();
   const int rounds = *rc::gen::inRange(1, 4);
   for (int i = 0; i < rounds; ++i) {
-    frame = mutate(frame, *rc::gen::inRange(0, 6), *rc::gen::arbitrary<std::size_t>(),
-                   *rc::gen::arbitrary<std::size_t>(), *rc::gen::arbitrary<char>());
+    frame = ws_source::test_support::mutate(frame, *rc::gen::inRange(0U, 7U), *rc::gen::arbitrary<std::size_t>(),
+                                            *rc::gen::arbitrary<std::size_t>(), *rc::gen::arbitrary<char>());
   }
   Parser parser;
   ParsedFrame out;
@@ -183,8 +154,8 @@ RC_GTEST_PROP(ParseProperties, FastPathAndGeneralPathGiveTheSameResult, ()) {
   std::string frame =
       *rc::gen::arbitrary<bool>() ? *rc::gen::elementOf(base) : *ws_source::test_support::gen_valid_frame();
   if (*rc::gen::arbitrary<bool>()) {
-    frame = mutate(frame, *rc::gen::inRange(0, 6), *rc::gen::arbitrary<std::size_t>(),
-                   *rc::gen::arbitrary<std::size_t>(), *rc::gen::arbitrary<char>());
+    frame = ws_source::test_support::mutate(frame, *rc::gen::inRange(0U, 7U), *rc::gen::arbitrary<std::size_t>(),
+                                            *rc::gen::arbitrary<std::size_t>(), *rc::gen::arbitrary<char>());
   }
   const auto ctx = FrameContext::at(1'732'546'801'123'000'000);
   Parser fast;

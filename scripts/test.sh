@@ -9,7 +9,9 @@
 #   3. runs every ctest test there (unit, golden, property, allocation, kernel agreement,
 #      packaging),
 #   4. builds again under AddressSanitizer + UndefinedBehaviorSanitizer (preset `asan`,
-#      build/asan) and runs the unit, golden, property and kernel tests there.
+#      build/asan) and runs the unit, golden, property and kernel tests there,
+#   5. builds the multi-threaded tests (label `threaded`: the SPSC rings and BatchStream) under
+#      ThreadSanitizer (preset `tsan`, build/tsan; only those targets) and runs them.
 # Usage: scripts/test.sh [--no-sanitizers]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,20 +24,7 @@ for arg in "$@"; do
   esac
 done
 
-packages=(cmake ninja-build g++ clang-format clang-tidy libsimdjson-dev libgtest-dev googletest librapidcheck-dev libbenchmark-dev)
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "== installing missing Debian packages: ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash scripts/install-deps.sh
 
 jobs=$(nproc)
 start=$(date +%s)
@@ -67,7 +56,9 @@ ctest --test-dir build/ci -j "$jobs" --output-on-failure
 if [ "$sanitizers" = 1 ]; then
   step "configure + build (AddressSanitizer + UndefinedBehaviorSanitizer)"
   rm -rf build/asan
-  cmake --preset asan -DWS_SOURCE_BUILD_BENCHMARKS=OFF -DWS_SOURCE_BUILD_EXAMPLES=OFF
+  # Not the simulator and the loopback tests (their time goes to the Release run); the library,
+  # its unit, golden, property and kernel tests.
+  cmake --preset asan -DWS_SOURCE_BUILD_BENCHMARKS=OFF -DWS_SOURCE_BUILD_EXAMPLES=OFF -DWS_SOURCE_BUILD_SIM=OFF
   cmake --build --preset asan -j "$jobs"
   step "ctest (ASan + UBSan)"
   # Not the allocation tests: they replace operator new themselves, which ASan also does (its
@@ -75,6 +66,17 @@ if [ "$sanitizers" = 1 ]; then
   # by construction), and counting allocations under a sanitizer measures nothing.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build/asan -j "$jobs" --output-on-failure -L 'unit|golden|property|kernel'
+
+  step "configure + build (ThreadSanitizer, threaded test targets only)"
+  # Only the targets whose tests carry the label `threaded`: TSan slows everything 5-15x, and
+  # only these tests have more than one thread touching shared state.
+  tsan_targets=(ws_source_stream_tests)
+  rm -rf build/tsan
+  cmake --preset tsan -DWS_SOURCE_BUILD_BENCHMARKS=OFF -DWS_SOURCE_BUILD_EXAMPLES=OFF -DWS_SOURCE_BUILD_SIM=OFF
+  cmake --build --preset tsan -j "$jobs" --target "${tsan_targets[@]}"
+  step "ctest (TSan, label threaded)"
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --test-dir build/tsan -j "$jobs" --output-on-failure -L threaded
 fi
 
 step "all tests passed"

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <ostream>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -108,6 +109,30 @@ enum class Quality : std::uint8_t { Prelim };
 /// The state of the batch's connection when the batch was made.
 enum class ConnectionState : std::uint8_t { Connected, Disconnected };
 
+/// Why a connection went down: the reason a `Gap` carries and connection events report.
+enum class DisconnectReason : std::uint8_t {
+  Connect,          ///< could not connect (resolve, TCP, TLS, WebSocket handshake)
+  AuthTimeout,      ///< no `connected` + `auth_success` in time, or the server's `auth_timeout`
+  AuthFailed,       ///< the key was refused (fatal: the worker stops)
+  Stalled,          ///< no data and no pong for ping interval + pong timeout: half-open
+  MaxConnections,   ///< another client on the account took the connection
+  SlowConsumer,     ///< the server dropped us as a slow consumer
+  ForceDisconnect,  ///< the server forced the connection closed
+  Closed,           ///< the server or the network closed the connection
+  Protocol,         ///< the server broke the protocol (e.g. an unexpected frame in the handshake)
+  Shutdown,         ///< `stop()`
+};
+
+/// A window during which a connection was down: rows of its feeds whose SIP times fall in
+/// [start_ns, end_ns) may have been missed (Massive does not replay). Reported once per feed, on
+/// the first batch of that feed after the connection is back (and in the connection events).
+struct Gap {
+  std::int64_t start_ns{0};  ///< wall time the connection was lost (Unix ns)
+  std::int64_t end_ns{0};    ///< wall time it was subscribed again
+  DisconnectReason reason{DisconnectReason::Closed};
+  friend bool operator==(const Gap&, const Gap&) = default;
+};
+
 /// What a consumer needs to know about a batch besides its rows.
 struct BatchMeta {
   Source source{Source::Ws};
@@ -122,6 +147,11 @@ struct BatchMeta {
   ConnectionState connection{ConnectionState::Connected};
   std::uint64_t dropped_since_last{0};  ///< rows of this feed dropped since the previous batch
   std::uint64_t batch_seq{0};           ///< per connection and feed, +1 per delivered batch
+  /// Rows of this batch whose SIP time is below a watermark already emitted on this connection:
+  /// delivered, but late (a consumer that closed that window should treat them as corrections).
+  std::uint64_t late_rows{0};
+  /// Set on the first batch of this feed after a reconnection: what the downtime may have missed.
+  std::optional<Gap> gap;
   friend bool operator==(const BatchMeta&, const BatchMeta&) = default;
 };
 
@@ -139,6 +169,10 @@ struct DataBatch {
 std::ostream& operator<<(std::ostream& os, Source s);
 std::ostream& operator<<(std::ostream& os, Quality q);
 std::ostream& operator<<(std::ostream& os, ConnectionState c);
+/// "connect", "auth_timeout", … "shutdown": the metric and log label.
+[[nodiscard]] std::string_view to_string(DisconnectReason r) noexcept;
+std::ostream& operator<<(std::ostream& os, DisconnectReason r);
+std::ostream& operator<<(std::ostream& os, const Gap& g);
 std::ostream& operator<<(std::ostream& os, OptionRight r);
 std::ostream& operator<<(std::ostream& os, const Date& d);
 /// `SPY 2025-12-19 C 650.000`

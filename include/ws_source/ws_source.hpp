@@ -4,12 +4,19 @@
 /// @file
 /// Umbrella header: everything in ws-source's public API.
 
-#include "ws_source/model.hpp"            // IWYU pragma: export
-#include "ws_source/option_contract.hpp"  // IWYU pragma: export
-#include "ws_source/parse.hpp"            // IWYU pragma: export
-#include "ws_source/resource_type.hpp"    // IWYU pragma: export
-#include "ws_source/result.hpp"           // IWYU pragma: export
-#include "ws_source/status.hpp"           // IWYU pragma: export
-#include "ws_source/symbol.hpp"           // IWYU pragma: export
-#include "ws_source/timestamp.hpp"        // IWYU pragma: export
-#include "ws_source/version.hpp"          // IWYU pragma: export
+#include "ws_source/batch_stream.hpp"        // IWYU pragma: export
+#include "ws_source/config.hpp"              // IWYU pragma: export
+#include "ws_source/connection.hpp"          // IWYU pragma: export
+#include "ws_source/connection_manager.hpp"  // IWYU pragma: export
+#include "ws_source/model.hpp"               // IWYU pragma: export
+#include "ws_source/option_contract.hpp"     // IWYU pragma: export
+#include "ws_source/parse.hpp"               // IWYU pragma: export
+#include "ws_source/resource_type.hpp"       // IWYU pragma: export
+#include "ws_source/result.hpp"              // IWYU pragma: export
+#include "ws_source/secret.hpp"              // IWYU pragma: export
+#include "ws_source/shard.hpp"               // IWYU pragma: export
+#include "ws_source/status.hpp"              // IWYU pragma: export
+#include "ws_source/symbol.hpp"              // IWYU pragma: export
+#include "ws_source/timestamp.hpp"           // IWYU pragma: export
+#include "ws_source/url.hpp"                 // IWYU pragma: export
+#include "ws_source/version.hpp"             // IWYU pragma: export

@@ -99,11 +99,47 @@ std::ostream& operator<<(std::ostream& os, const TradeOrNbbo& row) {
   return os;
 }
 
+std::string_view to_string(DisconnectReason r) noexcept {
+  switch (r) {
+    case DisconnectReason::Connect:
+      return "connect";
+    case DisconnectReason::AuthTimeout:
+      return "auth_timeout";
+    case DisconnectReason::AuthFailed:
+      return "auth_failed";
+    case DisconnectReason::Stalled:
+      return "stalled";
+    case DisconnectReason::MaxConnections:
+      return "max_connections";
+    case DisconnectReason::SlowConsumer:
+      return "slow_consumer";
+    case DisconnectReason::ForceDisconnect:
+      return "force_disconnect";
+    case DisconnectReason::Closed:
+      return "closed";
+    case DisconnectReason::Protocol:
+      return "protocol";
+    case DisconnectReason::Shutdown:
+      return "shutdown";
+  }
+  return "?";
+}
+
+std::ostream& operator<<(std::ostream& os, DisconnectReason r) { return os << to_string(r); }
+
+std::ostream& operator<<(std::ostream& os, const Gap& g) {
+  return os << "gap(" << g.reason << ", " << g.start_ns << ".." << g.end_ns << ")";
+}
+
 std::ostream& operator<<(std::ostream& os, const BatchMeta& m) {
-  return os << "source=" << m.source << " quality=" << m.quality << " feed=" << m.resource_type
-            << " shard=" << m.shard_id << " watermark_ts_ns=" << m.watermark_ts_ns
-            << " received_at_ns=" << m.received_at_ns << " connection=" << m.connection
-            << " dropped_since_last=" << m.dropped_since_last << " batch_seq=" << m.batch_seq;
+  os << "source=" << m.source << " quality=" << m.quality << " feed=" << m.resource_type << " shard=" << m.shard_id
+     << " watermark_ts_ns=" << m.watermark_ts_ns << " received_at_ns=" << m.received_at_ns
+     << " connection=" << m.connection << " dropped_since_last=" << m.dropped_since_last
+     << " batch_seq=" << m.batch_seq;
+  // Only when set, so frames parsed in isolation (the golden files) print as before.
+  if (m.late_rows != 0) os << " late_rows=" << m.late_rows;
+  if (m.gap) os << " " << *m.gap;
+  return os;
 }
 
 }  // namespace ws_source

@@ -1,8 +1,8 @@
 // Copyright (c) James Kassemi, SC, US. All rights reserved.
 // Packaging smoke test: a program outside ws-source that includes the umbrella header, parses
-// one frame with the public API and checks the row. Shared by the find_package consumer
-// (consumer/) and the add_subdirectory consumer (subdir_consumer/). Exit status 0 only when
-// the frame parses into exactly the expected equity trade.
+// one frame with the public API and checks the row, then reads a configuration (toml++). Shared by the find_package
+// consumer (consumer/) and the add_subdirectory consumer (subdir_consumer/). Exit status 0 only when the frame parses
+// into exactly the expected equity trade.
 #include <cstdint>
 #include <iomanip>
 #include <iostream>
@@ -72,6 +72,18 @@ int main() {
     std::cerr << "consumer: sip_ts_ns " << trade->sip_ts_ns << ", expected " << kExpectedSipTsNs << '\n';
     return fail("wrong sip_ts_ns");
   }
+  // The configuration reader (toml++, a shared library the package config finds) links too.
+  auto config = ws_source::parse_config("shard_count = 1\napi_keys = [\"consumer-key\"]\n");
+  if (!config) {
+    std::cerr << "consumer: config error: " << config.error() << '\n';
+    return 1;
+  }
+  if (auto valid = ws_source::validate(*config); !valid) {
+    std::cerr << "consumer: config error: " << valid.error() << '\n';
+    return 1;
+  }
+  std::cout << "consumer: config OK, key " << config->api_keys.front() << ", "
+            << ws_source::cluster_url(*config, ws_source::Cluster::Options) << '\n';
   std::cout << "consumer: OK\n";
   return 0;
 }

@@ -1,0 +1,180 @@
+// Copyright (c) James Kassemi, SC, US. All rights reserved.
+//
+// ws-ingest: the ingest demo and runner.
+//   ws-ingest demo [--duration S] [--rate R] [--scenario NAME] [--quotes N] [--jsonl FILE]
+//       starts massive-sim on loopback and ingests all four feeds from it (no API key);
+//   ws-ingest run --config FILE [--duration S] [--jsonl FILE]
+//       ingests from the real service (the key from the file or MASSIVE_API_KEY).
+// Both print one summary line per second: events/s per feed, sockets, subscriptions, reconnects,
+// drops, parse errors, watermark lag and the consumer's staleness p99.
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <massive_sim/server.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+#include <ws_source/connection_manager.hpp>
+#include <ws_source/timestamp.hpp>
+
+#include "jsonl.hpp"
+#include "summary.hpp"
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void on_signal(int /*sig*/) { g_interrupted.store(true); }
+
+struct Options {
+  double duration_s{0};  // 0: until Ctrl-C
+  std::string jsonl;
+};
+
+/// Consumes the stream on this thread until it ends, the duration passes or Ctrl-C; prints the
+/// summary every second. Returns the process exit code.
+int ingest(ws_source::ConnectionManager& manager, const Options& opt, ws_source::BatchStream stream) {
+  std::ofstream jsonl_file;
+  if (!opt.jsonl.empty()) {
+    jsonl_file.open(opt.jsonl);
+    if (!jsonl_file) {
+      std::cerr << "ws-ingest: cannot write " << opt.jsonl << "\n";
+      manager.stop();
+      return 1;
+    }
+  }
+  ws_ingest::Summary summary;
+  const auto start = std::chrono::steady_clock::now();
+  auto next_print = start + std::chrono::seconds(1);
+  bool stopping = false;
+  for (;;) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!stopping && (g_interrupted.load() ||
+                      (opt.duration_s > 0 && now - start >= std::chrono::duration<double>(opt.duration_s)))) {
+      manager.stop();  // the stream ends once the workers have closed and it is drained
+      stopping = true;
+    }
+    if (now >= next_print) {
+      std::cout << summary.line(manager.stats(), ws_source::now_ns()) << std::endl;
+      next_print += std::chrono::seconds(1);
+    }
+    auto lease = stream.next(std::chrono::milliseconds(100));
+    if (!lease) {
+      if (stream.ended()) break;
+      continue;
+    }
+    summary.add(**lease, ws_source::now_ns());
+    if (jsonl_file.is_open()) ws_ingest::write_jsonl(jsonl_file, **lease);
+  }
+  std::cout << summary.line(manager.stats(), ws_source::now_ns()) << std::endl;
+  std::cout << summary.totals() << std::endl;
+  return 0;
+}
+
+void add_common(CLI::App& app, Options& opt) {
+  app.add_option("--duration", opt.duration_s, "seconds to run (0 = until Ctrl-C)")->capture_default_str();
+  app.add_option("--jsonl", opt.jsonl, "also write every row as one JSON object per line to this file");
+}
+
+}  // namespace
+
+static int run_main(int argc, char** argv) {
+  CLI::App app{"ws-ingest: ingest Massive's WebSocket feeds with ws-source"};
+  app.require_subcommand(1);
+  Options opt;
+
+  auto* demo = app.add_subcommand("demo", "start massive-sim on loopback and ingest all four feeds from it (no key)");
+  double rate = 20'000;
+  std::string scenario = "default";
+  std::size_t quotes = 1000;
+  std::uint64_t seed = 1;
+  add_common(*demo, opt);
+  demo->add_option("--rate", rate, "the simulator's offered load, events/s over the four feeds")->capture_default_str();
+  demo->add_option("--scenario", scenario, "stationary, drifting, bursty, new-listings or default")
+      ->capture_default_str();
+  demo->add_option("--quotes", quotes, "option contracts to subscribe quotes for (at most 1000 per connection)")
+      ->capture_default_str();
+  demo->add_option("--seed", seed, "the market's seed")->capture_default_str();
+
+  auto* run = app.add_subcommand("run", "ingest from the real service");
+  std::string config_path;
+  add_common(*run, opt);
+  run->add_option("--config", config_path, "the TOML configuration (see ws-source.example.toml)")->required();
+
+  CLI11_PARSE(app, argc, argv);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  if (*run) {
+    auto cfg = ws_source::load_config(config_path);
+    if (!cfg) {
+      std::cerr << "ws-ingest: " << cfg.error() << "\n";
+      return 2;
+    }
+    ws_source::ConnectionManager manager(std::move(*cfg));
+    manager.on_event([](const ws_source::ConnectionEvent& e) { std::cerr << e << std::endl; });
+    return ingest(manager, opt, manager.run());
+  }
+
+  // demo
+  auto market = massive_sim::MarketConfig::preset(scenario);
+  if (!market) {
+    std::cerr << "ws-ingest: unknown scenario: " << scenario << " (stationary, drifting, bursty, new-listings)\n";
+    return 2;
+  }
+  market->rates = massive_sim::Rates::with_total(rate);
+  massive_sim::SimConfig sim_cfg;
+  sim_cfg.market = *market;
+  sim_cfg.seed = seed;
+  auto sim = massive_sim::Server::start(sim_cfg);
+  if (!sim) {
+    std::cerr << "ws-ingest: " << sim.error() << "\n";
+    return 1;
+  }
+  // Option quotes: until the scheduler picks them, the demo subscribes the contracts the market
+  // quotes most (the simulator's oracle), capped at the 1,000-per-connection limit.
+  std::vector<std::string> contracts;
+  (*sim)->with_market([&](massive_sim::Market& m) {
+    auto q = m.option_quote_intensities();
+    std::sort(q.begin(), q.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    for (std::size_t i = 0; i < std::min<std::size_t>({quotes, q.size(), 1000}); ++i) {
+      contracts.emplace_back(m.symbol(q[i].first));
+    }
+  });
+  ws_source::WsConfig cfg;
+  cfg.api_keys = {ws_source::ApiKey(std::string(massive_sim::kDemoKey))};
+  cfg.base_url = "ws://127.0.0.1:" + std::to_string((*sim)->port());
+  cfg.feeds.options_quotes = ws_source::FeedConfig{true, contracts, false};
+  cfg.feeds.options_trades = ws_source::FeedConfig::all();
+  cfg.feeds.equity_quotes = ws_source::FeedConfig::all();
+  cfg.feeds.equity_trades = ws_source::FeedConfig::all();
+  std::cout << "ws-ingest demo: massive-sim on " << (*sim)->url("") << " (" << scenario << ", " << rate
+            << " events/s offered), " << contracts.size() << " option contracts quoted; Ctrl-C stops" << std::endl;
+  ws_source::ConnectionManager manager(cfg);
+  if (manager.config_error()) {
+    std::cerr << "ws-ingest: " << *manager.config_error() << "\n";
+    return 2;
+  }
+  manager.on_event([](const ws_source::ConnectionEvent& e) {
+    if (e.kind != ws_source::ConnectionEvent::Kind::Connecting) std::cerr << e << std::endl;
+  });
+  const int code = ingest(manager, opt, manager.run());
+  (*sim)->shutdown();
+  return code;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {  // std::bad_alloc, or a CLI11 internal error
+    std::cerr << "ws-ingest: " << e.what() << "\n";
+    return 1;
+  }
+}

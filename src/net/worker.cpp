@@ -1,0 +1,541 @@
+// Copyright (c) James Kassemi, SC, US. All rights reserved.
+#include "net/worker.hpp"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <exception>
+#include <iterator>
+
+#include "net/handshake.hpp"
+#include "net/transport.hpp"
+#include "ws_source/shard.hpp"
+#include "ws_source/timestamp.hpp"
+
+namespace ws_source::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kInitialReadBuffer = 64U << 10U;
+constexpr std::chrono::seconds kRejectEventEvery{1};
+constexpr std::chrono::milliseconds kCloseTimeout{1000};
+
+std::int64_t ms_to_ns(std::uint64_t ms) noexcept {
+  return static_cast<std::int64_t>(std::min<std::uint64_t>(ms, kMaxDurationMs)) * 1'000'000;
+}
+
+void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept { c.fetch_add(n, std::memory_order_relaxed); }
+
+std::int64_t sip_ts(const TradeOrNbbo& row) noexcept {
+  return std::visit([](const auto& r) { return r.sip_ts_ns; }, row);
+}
+
+}  // namespace
+
+std::vector<std::string> initial_channels(const WsConfig& config, Cluster cluster, std::size_t shard) {
+  std::set<std::string> out;
+  for (const ResourceType rt : config.feeds.enabled_on(cluster)) {
+    for (const std::string& sym : config.feeds.get(rt).symbols) {
+      if (sym == "*" || shard_for(sym, config.shard_count) == shard) {
+        std::string ch(channel_prefix(rt));
+        ch += '.';
+        ch += sym;
+        out.insert(std::move(ch));
+      }
+    }
+  }
+  return {out.begin(), out.end()};
+}
+
+Worker::Worker(const asio::any_io_executor& io, WsWorker spec, BackoffConfig backoff, BatchProducer producer,
+               std::vector<std::string> initial, EventHandler events)
+    : strand_(asio::make_strand(io)),
+      spec_(std::move(spec)),
+      backoff_(backoff, backoff_seed(spec_.cluster(), spec_.shard_id)),
+      producer_(std::move(producer)),
+      events_(std::move(events)),
+      desired_(initial.begin(), initial.end()),
+      backoff_timer_(strand_),
+      write_wake_(strand_),
+      watchdog_timer_(strand_),
+      heartbeat_timer_(strand_),
+      tasks_done_(strand_) {
+  for (std::size_t i = 0; i < feeds_all_.size(); ++i) feeds_all_[i].feed = kAllResourceTypes[i];
+  counters_.subs_active.store(desired_.size(), std::memory_order_relaxed);
+  rx_.reserve(kInitialReadBuffer);
+}
+
+Worker::~Worker() = default;
+
+void Worker::start(std::function<void()> done) {
+  done_ = std::move(done);
+  asio::co_spawn(strand_, run(), [self = shared_from_this()](const std::exception_ptr& e) {
+    // Nothing throws in run() but std::bad_alloc; whatever it was, the worker is over.
+    if (e) {
+      self->producer_.close();
+      if (self->done_) self->done_();
+    }
+  });
+}
+
+void Worker::stop() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (self->stopping_) return;
+    self->stopping_ = true;
+    self->backoff_timer_.cancel();
+    self->heartbeat_timer_.cancel();
+    if (self->conn_ != nullptr) self->push_write({WriteItem::Kind::Close, {}});
+  });
+}
+
+void Worker::change(bool subscribe, std::vector<std::string> channels) {
+  asio::post(strand_, [self = shared_from_this(), subscribe, channels = std::move(channels)] {
+    std::vector<std::string> changed;
+    for (const std::string& c : channels) {
+      const bool present = self->desired_.contains(c);
+      if (subscribe && !present) {
+        self->desired_.insert(c);
+        changed.push_back(c);
+      } else if (!subscribe && present) {
+        self->desired_.erase(c);
+        changed.push_back(c);
+      }
+    }
+    self->counters_.subs_active.store(self->desired_.size(), std::memory_order_relaxed);
+    // Disconnected: only the set changes; it is sent in full on the next connection.
+    if (self->conn_ == nullptr || changed.empty()) return;
+    for (std::string& m : subscribe_messages(subscribe ? "subscribe" : "unsubscribe", changed,
+                                             self->spec_.connection.subscribe_chunk_size)) {
+      self->push_write({WriteItem::Kind::Text, std::move(m)});
+    }
+  });
+}
+
+WorkerStats Worker::stats() const {
+  const auto& c = counters_;
+  const auto r = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  WorkerStats s;
+  s.cluster = spec_.cluster();
+  s.shard = spec_.shard_id;
+  s.connected = c.connected.load(std::memory_order_relaxed);
+  s.connects = r(c.connects);
+  s.attempts = r(c.attempts);
+  s.disconnects = r(c.disconnects);
+  s.failed_attempts = r(c.failed_attempts);
+  s.frames = r(c.frames);
+  s.rows = r(c.rows);
+  s.rows_delivered = r(c.rows_delivered);
+  s.rows_dropped_queue_full = r(c.rows_dropped_queue_full);
+  s.batches = r(c.batches);
+  s.heartbeats = r(c.heartbeats);
+  s.parse_errors = r(c.parse_errors);
+  s.skipped_events = r(c.skipped_events);
+  s.late_rows = r(c.late_rows);
+  s.gaps = r(c.gaps);
+  s.max_connections = r(c.max_connections);
+  s.slow_consumer = r(c.slow_consumer);
+  s.force_disconnect = r(c.force_disconnect);
+  s.stalls = r(c.stalls);
+  s.subscription_errors = r(c.subscription_errors);
+  s.subs_active = r(c.subs_active);
+  s.watermark_ts_ns = c.watermark_ts_ns.load(std::memory_order_relaxed);
+  return s;
+}
+
+// ---- events -------------------------------------------------------------------------------------
+
+ConnectionEvent Worker::base_event(ConnectionEvent::Kind kind) const {
+  ConnectionEvent e;
+  e.kind = kind;
+  e.cluster = spec_.cluster();
+  e.shard = spec_.shard_id;
+  e.at_ns = now_ns();
+  return e;
+}
+
+void Worker::event(const ConnectionEvent& e) {
+  if (!events_) return;
+  try {
+    events_(e);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a host handler's exception must not cross the io thread
+  }
+}
+
+// ---- the connection loop ------------------------------------------------------------------------
+
+asio::awaitable<void> Worker::run() {
+  auto self = shared_from_this();
+  worker_tasks_ = 1;
+  asio::co_spawn(strand_, heartbeats(), [self](const std::exception_ptr&) {
+    --self->worker_tasks_;
+    self->tasks_done_.cancel();
+  });
+  down_since_ns_ = now_ns();
+  bool stopped_event_sent = false;
+  while (!stopping_) {
+    auto connecting = base_event(ConnectionEvent::Kind::Connecting);
+    connecting.attempt = backoff_.attempt();
+    event(connecting);
+    bump(counters_.attempts);
+    std::vector<std::string> sent(desired_.begin(), desired_.end());
+    auto r = co_await connect_and_subscribe(spec_, sent);
+    if (stopping_) {
+      if (r) co_await r->close();
+      break;
+    }
+    std::optional<WsError> ended;
+    if (!r) {
+      bump(counters_.failed_attempts);
+      ended = std::move(r).error();
+      // A gap keeps the reason the connection was lost, not that of the attempts after it.
+      if (ended->reason == DisconnectReason::MaxConnections) bump(counters_.max_connections);
+      auto e = base_event(ConnectionEvent::Kind::Disconnected);
+      e.error = *ended;
+      event(e);
+    } else {
+      const std::int64_t up_ns = now_ns();
+      const auto up_at = Clock::now();
+      std::optional<Gap> gap;
+      if (ever_connected_) {
+        gap = Gap{down_since_ns_, up_ns, down_reason_};
+        bump(counters_.gaps);
+        for (const ResourceType rt : spec_.feeds) feeds_all_[index(rt)].pending_gap = gap;
+      }
+      ever_connected_ = true;
+      connected_ = true;
+      counters_.connected.store(true, std::memory_order_relaxed);
+      bump(counters_.connects);
+      auto e = base_event(ConnectionEvent::Kind::Connected);
+      e.channels = desired_.size();
+      e.attempt = backoff_.attempt();
+      e.gap = gap;
+      event(e);
+      ended = co_await serve(*r, sent);
+      connected_ = false;
+      counters_.connected.store(false, std::memory_order_relaxed);
+      down_since_ns_ = now_ns();  // the gap starts here, and so does the Disconnected event
+      down_reason_ = stopping_ ? DisconnectReason::Shutdown : ended->reason;
+      bump(counters_.disconnects);
+      switch (ended->reason) {
+        case DisconnectReason::MaxConnections:
+          bump(counters_.max_connections);
+          break;
+        case DisconnectReason::SlowConsumer:
+          bump(counters_.slow_consumer);
+          break;
+        case DisconnectReason::ForceDisconnect:
+          bump(counters_.force_disconnect);
+          break;
+        default:
+          break;
+      }
+      backoff_.connection_ended(Clock::now() - up_at);
+      if (!stopping_) {
+        auto d = base_event(ConnectionEvent::Kind::Disconnected);
+        d.at_ns = down_since_ns_;
+        d.error = *ended;
+        event(d);
+      }
+    }
+    if (stopping_) break;
+    if (ended->is_fatal()) {
+      // auth_failed: retrying a refused key is a retry storm. The worker stops, loudly.
+      auto s = base_event(ConnectionEvent::Kind::Stopped);
+      s.error = std::move(ended);
+      event(s);
+      stopped_event_sent = true;
+      stopping_ = true;
+      heartbeat_timer_.cancel();
+      break;
+    }
+    const auto delay = backoff_.next_delay();
+    auto b = base_event(ConnectionEvent::Kind::BackingOff);
+    b.attempt = backoff_.attempt();
+    b.delay = delay;
+    b.error = ended;
+    event(b);
+    backoff_timer_.expires_after(delay);
+    co_await backoff_timer_.async_wait(kNoThrow);
+  }
+  stopping_ = true;
+  heartbeat_timer_.cancel();
+  while (worker_tasks_ > 0) {
+    tasks_done_.expires_at(Clock::time_point::max());
+    co_await tasks_done_.async_wait(kNoThrow);
+  }
+  if (!stopped_event_sent) event(base_event(ConnectionEvent::Kind::Stopped));
+  producer_.close();
+  if (done_) done_();
+}
+
+asio::awaitable<WsError> Worker::serve(WebSocketStream& stream, const std::vector<std::string>& sent) {
+  auto self = shared_from_this();
+  conn_ = &stream;
+  writes_.clear();
+  // Changes made while the handshake ran: unsubscribe what left the set, subscribe what joined.
+  {
+    std::vector<std::string> removed;
+    std::vector<std::string> added;
+    std::set_difference(sent.begin(), sent.end(), desired_.begin(), desired_.end(), std::back_inserter(removed));
+    std::set_difference(desired_.begin(), desired_.end(), sent.begin(), sent.end(), std::back_inserter(added));
+    for (std::string& m : subscribe_messages("unsubscribe", removed, spec_.connection.subscribe_chunk_size)) {
+      writes_.push_back({WriteItem::Kind::Text, std::move(m)});
+    }
+    for (std::string& m : subscribe_messages("subscribe", added, spec_.connection.subscribe_chunk_size)) {
+      writes_.push_back({WriteItem::Kind::Text, std::move(m)});
+    }
+  }
+  stall_.reset();
+  last_rx_ = Clock::now();
+  stream.impl().visit([this](auto& ws) {
+    ws.control_callback([this](websocket::frame_type, beast::string_view) { last_rx_ = Clock::now(); });
+  });
+  conn_tasks_ = 2;
+  const auto finished = [self](const std::exception_ptr&) { self->task_done(); };
+  asio::co_spawn(strand_, writer(stream), finished);
+  asio::co_spawn(strand_, watchdog(), finished);
+  WsError end = co_await read_loop(stream);
+  conn_ = nullptr;
+  close_socket_of(stream);
+  write_wake_.cancel();
+  watchdog_timer_.cancel();
+  while (conn_tasks_ > 0) {
+    tasks_done_.expires_at(Clock::time_point::max());
+    co_await tasks_done_.async_wait(kNoThrow);
+  }
+  stream.impl().visit([](auto& ws) { ws.control_callback(); });
+  if (stall_) end = *std::exchange(stall_, std::nullopt);
+  if (stopping_) end.reason = DisconnectReason::Shutdown;
+  co_return end;
+}
+
+void Worker::task_done() {
+  --conn_tasks_;
+  tasks_done_.cancel();
+}
+
+void Worker::close_socket_of(WebSocketStream& stream) {
+  stream.impl().visit([](auto& ws) {
+    beast::error_code ec;
+    tcp_of(ws).socket().close(ec);
+  });
+}
+
+asio::awaitable<WsError> Worker::read_loop(WebSocketStream& stream) {
+  co_return co_await stream.impl().visit([this, &stream](auto& ws) { return read_messages(stream.impl(), ws); });
+}
+
+template <class Ws>
+asio::awaitable<WsError> Worker::read_messages(WebSocketStream::Impl& impl, Ws& ws) {
+  for (;;) {
+    auto [ec, n] = co_await ws.async_read(rx_, kNoThrow);
+    if (ec) {
+      rx_.clear();
+      co_return read_error(impl, ec, ws.reason());
+    }
+    last_rx_ = Clock::now();
+    if (auto end = on_message(n)) co_return std::move(*end);
+  }
+}
+
+asio::awaitable<void> Worker::writer(WebSocketStream& stream) {
+  co_await stream.impl().visit([this](auto& ws) { return write_messages(ws); });
+}
+
+template <class Ws>
+asio::awaitable<void> Worker::write_messages(Ws& ws) {
+  while (conn_ != nullptr) {
+    if (writes_.empty()) {
+      write_wake_.expires_at(Clock::time_point::max());
+      co_await write_wake_.async_wait(kNoThrow);
+      continue;
+    }
+    WriteItem item = std::move(writes_.front());
+    writes_.pop_front();
+    beast::error_code ec;
+    switch (item.kind) {
+      case WriteItem::Kind::Text: {
+        auto [e, n] = co_await ws.async_write(asio::buffer(item.text), kNoThrow);
+        (void)n;
+        ec = e;
+        break;
+      }
+      case WriteItem::Kind::Ping: {
+        auto [e] = co_await ws.async_ping({}, kNoThrow);
+        ec = e;
+        break;
+      }
+      case WriteItem::Kind::Close: {
+        tcp_of(ws).expires_after(kCloseTimeout);
+        auto [e] = co_await ws.async_close(websocket::close_code::normal, kNoThrow);
+        (void)e;
+        ec = asio::error::operation_aborted;  // the connection is over either way
+        break;
+      }
+    }
+    if (ec) {
+      beast::error_code ignore;
+      tcp_of(ws).socket().close(ignore);  // the read loop ends with the reason
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> Worker::watchdog() {
+  const auto ping_every = std::chrono::milliseconds(spec_.connection.ping_interval_ms);
+  const auto limit = ping_every + std::chrono::milliseconds(spec_.connection.pong_timeout_ms);
+  const auto check = std::max<Clock::duration>(limit / 8, std::chrono::milliseconds(10));
+  auto next_ping = Clock::now() + ping_every;
+  while (conn_ != nullptr) {
+    const auto now = Clock::now();
+    watchdog_timer_.expires_at(std::min(now + check, next_ping));
+    co_await watchdog_timer_.async_wait(kNoThrow);
+    if (conn_ == nullptr) break;
+    const auto t = Clock::now();
+    if (t >= next_ping) {
+      push_write({WriteItem::Kind::Ping, {}});
+      next_ping = t + ping_every;
+    }
+    if (t - last_rx_ > limit) {
+      const auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(t - last_rx_).count();
+      stall_ = WsError{DisconnectReason::Stalled, spec_.cluster(), spec_.shard_id,
+                       "no data or pong for " + std::to_string(silent) + " ms: the connection is half-open"};
+      bump(counters_.stalls);
+      close_socket_of(*conn_);
+      break;
+    }
+  }
+}
+
+void Worker::push_write(WriteItem item) {
+  writes_.push_back(std::move(item));
+  write_wake_.cancel();
+}
+
+// ---- data ---------------------------------------------------------------------------------------
+
+std::optional<WsError> Worker::on_message(std::size_t n) {
+  // In place: the frame is parsed where Beast read it, with kParsePadding bytes after it.
+  (void)rx_.prepare(kParsePadding);
+  const auto data = rx_.cdata();
+  const std::span<const char> buffer(static_cast<const char*>(data.data()), n + kParsePadding);
+  FrameContext ctx;
+  ctx.received_at_ns = now_ns();
+  ctx.shard_id = spec_.shard_id;
+  ctx.max_future_skew_ns = ms_to_ns(spec_.connection.max_future_skew_ms);
+  bump(counters_.frames);
+  const auto parsed = parser_.parse(buffer, n, ctx, frame_);
+  rx_.consume(n);
+  if (!parsed) {
+    bump(counters_.parse_errors);
+    ++rejected_since_event_;
+    const auto now = Clock::now();
+    if (now - last_reject_event_ >= kRejectEventEvery) {
+      auto e = base_event(ConnectionEvent::Kind::FrameRejected);
+      e.count = std::exchange(rejected_since_event_, 0);
+      e.detail = parsed.error().message();
+      last_reject_event_ = now;
+      event(e);
+    }
+    return std::nullopt;
+  }
+  bump(counters_.skipped_events, frame_.skipped_events);
+  for (DataBatch<TradeOrNbbo>& b : frame_.batches) {
+    bump(counters_.rows, b.rows.size());
+    publish(b.meta.resource_type, &b.rows, b.meta, ctx.received_at_ns);
+  }
+  std::optional<WsError> end;
+  for (const StatusMessage& s : frame_.statuses) {
+    if (auto e = status_error(spec_, s)) {
+      if (!end) end = std::move(e);
+    } else if (s.kind == StatusKind::Error) {
+      bump(counters_.subscription_errors);
+      auto ev = base_event(ConnectionEvent::Kind::SubscriptionRejected);
+      ev.detail = s.message;
+      event(ev);
+    }
+  }
+  frame_.clear();
+  return end;
+}
+
+bool Worker::publish(ResourceType feed, std::vector<TradeOrNbbo>* rows, const BatchMeta& parsed, std::int64_t now) {
+  FeedState& f = feeds_all_[index(feed)];
+  const std::uint64_t n = rows != nullptr ? rows->size() : 0;
+  std::uint64_t late = 0;
+  if (n != 0 && f.watermark != 0) {
+    for (const TradeOrNbbo& r : *rows) late += sip_ts(r) < f.watermark ? 1 : 0;
+  }
+  Batch* b = producer_.acquire();
+  if (b == nullptr) {
+    f.dropped += n;
+    bump(counters_.rows_dropped_queue_full, n);
+    return false;
+  }
+  if (rows != nullptr) b->rows.swap(*rows);
+  const std::int64_t watermark = std::max(f.watermark, n != 0 ? parsed.watermark_ts_ns : f.watermark);
+  BatchMeta& m = b->meta;
+  m.resource_type = feed;
+  m.shard_id = spec_.shard_id;
+  m.watermark_ts_ns = watermark;
+  m.received_at_ns = now;
+  m.connection = connected_ ? ConnectionState::Connected : ConnectionState::Disconnected;
+  m.dropped_since_last = f.dropped;
+  m.batch_seq = f.seq;
+  m.late_rows = late;
+  m.gap = f.pending_gap;
+  if (!producer_.publish(b)) {
+    f.dropped += n;
+    bump(counters_.rows_dropped_queue_full, n);
+    return false;
+  }
+  ++f.seq;
+  f.dropped = 0;
+  f.pending_gap.reset();
+  f.watermark = watermark;
+  if (n != 0) f.data_since_tick = true;
+  bump(counters_.batches);
+  bump(counters_.rows_delivered, n);
+  bump(counters_.late_rows, late);
+  if (n == 0) bump(counters_.heartbeats);
+  std::int64_t wm = counters_.watermark_ts_ns.load(std::memory_order_relaxed);
+  if (watermark > wm) counters_.watermark_ts_ns.store(watermark, std::memory_order_relaxed);
+  return true;
+}
+
+asio::awaitable<void> Worker::heartbeats() {
+  const auto every = std::chrono::milliseconds(spec_.connection.heartbeat_interval_ms);
+  const std::int64_t lateness = ms_to_ns(spec_.connection.allowed_lateness_ms);
+  auto next = Clock::now() + every;
+  while (!stopping_) {
+    heartbeat_timer_.expires_at(next);
+    co_await heartbeat_timer_.async_wait(kNoThrow);
+    if (stopping_) break;
+    next += every;
+    if (next < Clock::now()) next = Clock::now() + every;  // a stall of the process: no burst
+    const std::int64_t now = now_ns();
+    for (const ResourceType rt : spec_.feeds) {
+      FeedState& f = feeds_all_[index(rt)];
+      if (connected_) {
+        if (std::exchange(f.data_since_tick, false)) continue;  // data flowed: no heartbeat needed
+        // Idle and connected: nothing older than the allowed lateness is still on its way (the
+        // claim rests on the local clock; rows that arrive below it are flagged `late_rows`).
+        f.watermark = std::max(f.watermark, now - lateness);
+      }
+      // Disconnected: the watermark stays frozen; the batch says the connection is down.
+      publish(rt, nullptr, BatchMeta{}, now);
+    }
+  }
+}
+
+}  // namespace ws_source::detail

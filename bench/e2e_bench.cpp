@@ -1,0 +1,170 @@
+// Copyright (c) James Kassemi, SC, US. All rights reserved.
+//
+// End to end, one connection: massive-sim replays pre-encoded frames of 100 equity quotes as fast
+// as the socket takes them, and
+//   1. a read-and-discard Beast client (no parsing): the ceiling of the socket path;
+//   2. ws-source (ConnectionManager -> parse in place -> ring -> BatchStream) with a consumer that
+//      drops every batch: events/s delivered, rows dropped, and the ratio to (1) in the same run;
+//   3. ws-source on the live market at 100,000 events/s: frame received -> batch taken by the
+//      consumer, p50 / p99 / max from every batch (not an average).
+// Usage: ws_source_e2e_bench [SECONDS_PER_RUN]   (default 3)
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <massive_sim/server.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+#include <ws_source/connection_manager.hpp>
+#include <ws_source/timestamp.hpp>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using Clock = std::chrono::steady_clock;
+
+std::unique_ptr<massive_sim::Server> start_sim(massive_sim::SimConfig cfg) {
+  auto s = massive_sim::Server::start(std::move(cfg));
+  if (!s) {
+    std::fprintf(stderr, "%s\n", s.error().c_str());
+    std::exit(1);
+  }
+  return std::move(*s);
+}
+
+massive_sim::SimConfig replay_sim() {
+  massive_sim::SimConfig cfg;
+  cfg.market = massive_sim::MarketConfig::small();
+  cfg.replay = massive_sim::ReplayConfig{massive_sim::Feed::StockQuotes, 256, 100};
+  cfg.send_buffer_bytes = 256U << 20U;
+  return cfg;
+}
+
+/// Messages read per second by a client that only reads and discards.
+double read_only(double seconds) {
+  auto sim = start_sim(replay_sim());
+  std::atomic<bool> stop{false};
+  std::uint64_t messages = 0;
+  std::uint64_t counted = 0;
+  std::thread t([&] {
+    asio::io_context ioc;
+    beast::websocket::stream<asio::ip::tcp::socket> ws(ioc);
+    beast::error_code ec;
+    ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), sim->port()}, ec);
+    if (!ec) ws.handshake("127.0.0.1", "/stocks", ec);
+    std::string auth = R"({"action":"auth","params":")" + std::string(massive_sim::kDemoKey) + "\"}";
+    if (!ec) ws.write(asio::buffer(auth), ec);
+    std::string sub = R"({"action":"subscribe","params":"Q.*"})";
+    if (!ec) ws.write(asio::buffer(sub), ec);
+    beast::flat_buffer buf;
+    const auto t0 = Clock::now() + std::chrono::milliseconds(500);
+    const auto t1 = t0 + std::chrono::duration<double>(seconds);
+    while (!ec) {
+      const std::size_t n = ws.read(buf, ec);
+      buf.consume(n);
+      const auto now = Clock::now();
+      if (now >= t0 && now < t1) ++counted;
+      ++messages;
+      if (now >= t1) break;
+    }
+  });
+  t.join();
+  return static_cast<double>(counted) / seconds;
+}
+
+ws_source::WsConfig config_for(const massive_sim::Server& sim) {
+  ws_source::WsConfig c;
+  c.api_keys = {ws_source::ApiKey(std::string(massive_sim::kDemoKey))};
+  c.base_url = "ws://127.0.0.1:" + std::to_string(sim.port());
+  c.feeds.options_quotes.enabled = false;
+  c.feeds.options_trades.enabled = false;
+  c.feeds.equity_trades.enabled = false;
+  c.feeds.equity_quotes = ws_source::FeedConfig::all();
+  return c;
+}
+
+struct Run {
+  double rows_per_s{0};
+  std::uint64_t dropped{0};
+  std::uint64_t parse_errors{0};
+  std::vector<std::int64_t> latency_ns;  // per data batch: received -> taken
+};
+
+/// ws-source against `sim` for `seconds` after a 0.5 s warm-up; the consumer drops every batch.
+Run ingest(const massive_sim::Server& sim, double seconds) {
+  ws_source::ConnectionManager manager(config_for(sim));
+  auto stream = manager.run();
+  Run r;
+  r.latency_ns.reserve(2'000'000);
+  std::uint64_t rows = 0;
+  const auto t0 = Clock::now() + std::chrono::milliseconds(500);
+  const auto t1 = t0 + std::chrono::duration<double>(seconds);
+  for (;;) {
+    auto lease = stream.next(std::chrono::milliseconds(50));
+    const auto now = Clock::now();
+    if (lease && !(*lease)->rows.empty() && now >= t0 && now < t1) {
+      rows += (*lease)->rows.size();
+      r.latency_ns.push_back(ws_source::now_ns() - (*lease)->meta.received_at_ns);
+    }
+    if (now >= t1) break;
+  }
+  const auto s = manager.stats();
+  for (const auto& w : s.workers) {
+    r.dropped += w.rows_dropped_queue_full;
+    r.parse_errors += w.parse_errors;
+  }
+  manager.stop();
+  while (stream.next()) {
+  }
+  r.rows_per_s = static_cast<double>(rows) / seconds;
+  std::sort(r.latency_ns.begin(), r.latency_ns.end());
+  return r;
+}
+
+double pct(const std::vector<std::int64_t>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const auto i = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1));
+  return static_cast<double>(sorted[i]) / 1000.0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
+  std::printf(
+      "end to end, one connection, %.1f s per run, 100 equity quotes per frame, simulator and client on "
+      "the same machine (%u hardware threads)\n",
+      seconds, std::thread::hardware_concurrency());
+  const double ceiling = read_only(seconds) * 100.0;
+  std::printf("read-only Beast client:       %12.0f events/s\n", ceiling);
+  {
+    auto sim = start_sim(replay_sim());
+    const Run r = ingest(*sim, seconds);
+    std::printf(
+        "ws-source, replay:            %12.0f events/s delivered (%.2f of read-only), dropped %llu, "
+        "parse errors %llu; latency p50 %.1f us, p99 %.1f us\n",
+        r.rows_per_s, ceiling > 0 ? r.rows_per_s / ceiling : 0.0, static_cast<unsigned long long>(r.dropped),
+        static_cast<unsigned long long>(r.parse_errors), pct(r.latency_ns, 0.5), pct(r.latency_ns, 0.99));
+  }
+  {
+    massive_sim::SimConfig cfg;
+    cfg.market = massive_sim::MarketConfig::stationary();
+    cfg.market.rates = massive_sim::Rates::zero();
+    cfg.market.rates.stock_quotes = 100'000;
+    auto sim = start_sim(cfg);
+    const Run r = ingest(*sim, seconds);
+    std::printf(
+        "ws-source, live 100k ev/s:    %12.0f events/s delivered, dropped %llu; frame received -> consumer: "
+        "p50 %.1f us, p99 %.1f us, max %.1f us over %zu batches\n",
+        r.rows_per_s, static_cast<unsigned long long>(r.dropped), pct(r.latency_ns, 0.5), pct(r.latency_ns, 0.99),
+        pct(r.latency_ns, 1.0), r.latency_ns.size());
+  }
+  return 0;
+}

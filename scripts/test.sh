@@ -10,8 +10,12 @@
 #      packaging),
 #   4. builds again under AddressSanitizer + UndefinedBehaviorSanitizer (preset `asan`,
 #      build/asan) and runs the unit, golden, property and kernel tests there,
-#   5. builds the multi-threaded tests (label `threaded`: the SPSC rings and BatchStream) under
-#      ThreadSanitizer (preset `tsan`, build/tsan; only those targets) and runs them.
+#   5. builds the multi-threaded tests under ThreadSanitizer (preset `tsan`, build/tsan; only
+#      those targets) and runs them: label `threaded` (the SPSC rings and BatchStream) and the
+#      connection tests against massive-sim (ConnectionManager's io thread, the consumer thread,
+#      the simulator's threads).
+# The sanitizer builds are -O1 with line tables (-g1) and assertions on (see CMakePresets.json):
+# about half the compile time of -O2 -g, and the usual level for sanitizer runs.
 # Usage: scripts/test.sh [--no-sanitizers]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,15 +73,18 @@ if [ "$sanitizers" = 1 ]; then
     ctest --test-dir build/asan -j "$jobs" --output-on-failure -L 'unit|golden|property|kernel'
 
   step "configure + build (ThreadSanitizer, threaded test targets only)"
-  # Only the targets whose tests carry the label `threaded`: TSan slows everything 5-15x, and
-  # only these tests have more than one thread touching shared state.
-  tsan_targets=(ws_source_stream_tests)
+  # Only the targets with more than one thread touching shared state: TSan slows everything
+  # 5-15x. The rings and BatchStream (label `threaded`), and ConnectionManager against
+  # massive-sim in the same process (its io thread, the consumer, the simulator's threads).
+  tsan_targets=(ws_source_stream_tests ws_source_integration_tests)
   rm -rf build/tsan
-  cmake --preset tsan -DWS_SOURCE_BUILD_BENCHMARKS=OFF -DWS_SOURCE_BUILD_EXAMPLES=OFF -DWS_SOURCE_BUILD_SIM=OFF
+  cmake --preset tsan -DWS_SOURCE_BUILD_BENCHMARKS=OFF -DWS_SOURCE_BUILD_EXAMPLES=OFF
   cmake --build --preset tsan -j "$jobs" --target "${tsan_targets[@]}"
-  step "ctest (TSan, label threaded)"
-  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    ctest --test-dir build/tsan -j "$jobs" --output-on-failure -L threaded
+  step "ctest (TSan: label threaded, and the connection tests)"
+  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  ctest --test-dir build/tsan -j "$jobs" --output-on-failure -L threaded
+  ctest --test-dir build/tsan -j "$jobs" --output-on-failure -R '^(Connections|TlsFixture)\.'
+  unset TSAN_OPTIONS
 fi
 
 step "all tests passed"

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <variant>
 
 namespace ws_ingest {
 
@@ -19,6 +20,9 @@ void Summary::add(const ws_source::DataBatch<ws_source::TradeOrNbbo>& batch, std
   if (batch.meta.gap) ++gaps_;
   ++batches_;
   if (!batch.rows.empty()) staleness_ns_.push_back(now_ns - batch.meta.received_at_ns);
+  for (const auto& row : batch.rows) {
+    instruments_[i].insert(std::visit([](const auto& r) { return r.symbol; }, row));
+  }
 }
 
 std::string Summary::line(const ws_source::ManagerStats& stats, std::int64_t now_ns) {
@@ -64,13 +68,16 @@ std::string Summary::line(const ws_source::ManagerStats& stats, std::int64_t now
 std::string Summary::totals() const {
   std::uint64_t all = 0;
   for (const auto r : total_rows_) all += r;
-  char buf[256];
+  std::size_t distinct = 0;
+  for (const auto& set : instruments_) distinct += set.size();
+  char buf[512];
   std::snprintf(buf, sizeof buf,
                 "total: %llu rows (options quotes %llu, options trades %llu, equity quotes %llu, equity trades %llu) "
-                "in %llu batches",
+                "in %llu batches; distinct instruments per feed: %zu (%zu, %zu, %zu, %zu)",
                 static_cast<unsigned long long>(all), static_cast<unsigned long long>(total_rows_[0]),
                 static_cast<unsigned long long>(total_rows_[1]), static_cast<unsigned long long>(total_rows_[2]),
-                static_cast<unsigned long long>(total_rows_[3]), static_cast<unsigned long long>(batches_));
+                static_cast<unsigned long long>(total_rows_[3]), static_cast<unsigned long long>(batches_), distinct,
+                instruments_[0].size(), instruments_[1].size(), instruments_[2].size(), instruments_[3].size());
   return buf;
 }
 

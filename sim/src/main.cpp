@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <iostream>
 #include <massive_sim/console.hpp>
+#include <massive_sim/market.hpp>
 #include <massive_sim/server.hpp>
 #include <mutex>
 #include <string>
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
   std::string stats_every = "0";
   std::string replay;
   std::size_t replay_frames = 256;
+  std::size_t list_contracts = 0;
   bool no_console = false;
   cfg.port = 8765;
 
@@ -96,6 +99,8 @@ int main(int argc, char** argv) {
                  "replay mode: send pre-encoded frames of this feed as fast as the socket takes them "
                  "(option-quotes, option-trades, stock-quotes, stock-trades)");
   app.add_option("--replay-frames", replay_frames, "distinct pre-encoded frames in replay mode")->capture_default_str();
+  app.add_option("--list-contracts", list_contracts,
+                 "print the N option contracts the market quotes most (its oracle), one per line, and exit");
   CLI11_PARSE(app, argc, argv);
 
   auto market = MarketConfig::preset(scenario);
@@ -113,6 +118,24 @@ int main(int argc, char** argv) {
   if (stock_quotes) market->rates.stock_quotes = *stock_quotes;
   if (stock_trades) market->rates.stock_trades = *stock_trades;
   cfg.market = *market;
+  if (list_contracts > 0) {
+    // For scripts that subscribe a realistic set of option quotes (scripts/rss.sh).
+    // The contracts of the market a server started now would have: its calendar starts at the
+    // wall clock unless --fixed-clock (as in Server::start).
+    MarketConfig mc = *market;
+    if (!cfg.fixed_clock) {
+      mc.start_unix_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
+    }
+    massive_sim::Market m(mc, cfg.seed);
+    auto q = m.option_quote_intensities();
+    const auto n = std::min(list_contracts, q.size());
+    std::partial_sort(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(n), q.end(),
+                      [](const auto& a, const auto& b) { return a.second > b.second; });
+    for (std::size_t i = 0; i < n; ++i) std::cout << m.symbol(q[i].first) << '\n';
+    return 0;
+  }
   if (!keys.empty()) cfg.api_keys = keys;
   auto at = massive_sim::parse_duration(auth_timeout);
   if (!at) {

@@ -173,12 +173,16 @@ TEST(Connections, ReconnectionVectorBackoffResumedSubscriptionsFrozenWatermarkAn
   manager.on_event(std::ref(events));
   Consumer consumer(manager, manager.run());
   ASSERT_TRUE(eventually([&] { return events.count(ConnectionEvent::Kind::Connected, Cluster::Stocks) == 1; }));
-  const auto subs_before = [&] {
+  const auto server_subs = [&] {
     std::map<Cluster, std::vector<std::string>> m;
     for (const auto& c : sim->connections()) m[c.cluster] = c.subscriptions;
     return m;
-  }();
-  ASSERT_EQ(subs_before.at(Cluster::Stocks), (std::vector<std::string>{"T.*"}));
+  };
+  // Connected is reported once the subscribe message is written; the server applies it a moment
+  // later.
+  const std::vector<std::string> trades_only{"T.*"};
+  ASSERT_TRUE(eventually([&] { return server_subs()[Cluster::Stocks] == trades_only; }))
+      << "the server never saw the stocks subscription";
   std::this_thread::sleep_for(500ms);
 
   // The server goes down; three attempts are refused, then it is back.
@@ -354,6 +358,9 @@ TEST(Connections, AHalfOpenConnectionIsDetectedAndReplaced) {
   ASSERT_TRUE(eventually([&] { return stats_of(manager, Cluster::Stocks).stalls == 1; }, 3000ms));
   const auto detected = std::chrono::steady_clock::now() - t0;
   EXPECT_LT(detected, 1500ms) << "ping interval + pong timeout is 500 ms";
+  // The watchdog counts the stall when it closes the socket; the Disconnected event follows once
+  // the read loop has ended.
+  ASSERT_TRUE(eventually([&] { return events.count(ConnectionEvent::Kind::Disconnected, Cluster::Stocks) >= 1; }));
   const auto d = events.of(ConnectionEvent::Kind::Disconnected, Cluster::Stocks);
   ASSERT_EQ(d.size(), 1U);
   EXPECT_EQ(d[0].error->reason, DisconnectReason::Stalled);

@@ -15,6 +15,7 @@
 
 #include "net/worker.hpp"
 #include "stream/batch_stream_builder.hpp"
+#include "ws_source/logging.hpp"
 
 namespace ws_source {
 
@@ -48,6 +49,8 @@ struct ConnectionManager::Impl {
 
   void init(WsConfig c) {
     config = std::move(c);
+    // Whatever a server or an error message echoes, no log line carries a key.
+    for (const ApiKey& key : config.api_keys) add_log_redaction(key);
     if (auto ok = validate(config); !ok) error = std::move(ok).error();
   }
 
@@ -148,9 +151,23 @@ BatchStream ConnectionManager::run() {
       spec.connection = m.config.connection;
       spec.tls.ca_file = m.config.tls.ca_file;
       auto producer = builder.add_channel({m.config.connection.queue_capacity, 64});
-      m.workers.push_back(
-          std::make_shared<detail::Worker>(m.io->get_executor(), std::move(spec), m.config.backoff, std::move(producer),
-                                           detail::initial_channels(m.config, cluster, shard), m.handler));
+      // Scheduled option quotes: this shard's options connection picks its own contracts.
+      std::unique_ptr<detail::Rebalancer> rebalancer;
+      const FeedConfig& quotes = m.config.feeds.options_quotes;
+      if (cluster == Cluster::Options && quotes.enabled && quotes.scheduled) {
+        rebalancer = std::make_unique<detail::Rebalancer>(
+            m.config.scheduler, shard, m.config.shard_count,
+            subscription_limit(ResourceType::OptionsQuotes).value_or(std::size_t{1000}));
+      }
+      m.workers.push_back(std::make_shared<detail::Worker>(
+          m.io->get_executor(), std::move(spec), m.config.backoff, std::move(producer),
+          detail::initial_channels(m.config, cluster, shard),
+          // Every event is logged (the `ws_source` logger, rate-limited repeats), then handed to the host.
+          [host = m.handler](const ConnectionEvent& e) {
+            log_event(e);
+            if (host) host(e);
+          },
+          std::move(rebalancer), m.config.scheduler.rebalance_interval_s));
     }
   }
   BatchStream stream = std::move(builder).build();

@@ -1,7 +1,7 @@
 // Copyright (c) James Kassemi, SC, US. All rights reserved.
 //
 // ws-ingest: the ingest demo and runner.
-//   ws-ingest demo [--duration S] [--rate R] [--scenario NAME] [--quotes N] [--jsonl FILE]
+//   ws-ingest demo [--duration S] [--rate R] [--scenario NAME] [--oracle-quotes N] [--jsonl FILE]
 //       starts massive-sim on loopback and ingests all four feeds from it (no API key);
 //   ws-ingest run --config FILE [--duration S] [--jsonl FILE]
 //       ingests from the real service (the key from the file or MASSIVE_API_KEY).
@@ -93,13 +93,14 @@ static int run_main(int argc, char** argv) {
   auto* demo = app.add_subcommand("demo", "start massive-sim on loopback and ingest all four feeds from it (no key)");
   double rate = 20'000;
   std::string scenario = "default";
-  std::size_t quotes = 1000;
+  std::size_t oracle_quotes = 0;
   std::uint64_t seed = 1;
   add_common(*demo, opt);
   demo->add_option("--rate", rate, "the simulator's offered load, events/s over the four feeds")->capture_default_str();
   demo->add_option("--scenario", scenario, "stationary, drifting, bursty, new-listings or default")
       ->capture_default_str();
-  demo->add_option("--quotes", quotes, "option contracts to subscribe quotes for (at most 1000 per connection)")
+  demo->add_option("--oracle-quotes", oracle_quotes,
+                   "instead of the scheduler, pin the N contracts the market quotes most (its oracle; at most 1000)")
       ->capture_default_str();
   demo->add_option("--seed", seed, "the market's seed")->capture_default_str();
 
@@ -118,8 +119,8 @@ static int run_main(int argc, char** argv) {
       std::cerr << "ws-ingest: " << cfg.error() << "\n";
       return 2;
     }
+    // Connection events go to the library's `ws_source` logger (stderr by default).
     ws_source::ConnectionManager manager(std::move(*cfg));
-    manager.on_event([](const ws_source::ConnectionEvent& e) { std::cerr << e << std::endl; });
     return ingest(manager, opt, manager.run());
   }
 
@@ -138,33 +139,36 @@ static int run_main(int argc, char** argv) {
     std::cerr << "ws-ingest: " << sim.error() << "\n";
     return 1;
   }
-  // Option quotes: until the scheduler picks them, the demo subscribes the contracts the market
-  // quotes most (the simulator's oracle), capped at the 1,000-per-connection limit.
+  // Option quotes: the scheduler picks up to 1,000 contracts from their trades (`T.*`), every
+  // rebalance_interval_s; or, with --oracle-quotes N, the N the market quotes most, pinned.
   std::vector<std::string> contracts;
-  (*sim)->with_market([&](massive_sim::Market& m) {
-    auto q = m.option_quote_intensities();
-    std::sort(q.begin(), q.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-    for (std::size_t i = 0; i < std::min<std::size_t>({quotes, q.size(), 1000}); ++i) {
-      contracts.emplace_back(m.symbol(q[i].first));
-    }
-  });
+  if (oracle_quotes > 0) {
+    (*sim)->with_market([&](massive_sim::Market& m) {
+      auto q = m.option_quote_intensities();
+      std::sort(q.begin(), q.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+      for (std::size_t i = 0; i < std::min<std::size_t>({oracle_quotes, q.size(), 1000}); ++i) {
+        contracts.emplace_back(m.symbol(q[i].first));
+      }
+    });
+  }
   ws_source::WsConfig cfg;
   cfg.api_keys = {ws_source::ApiKey(std::string(massive_sim::kDemoKey))};
   cfg.base_url = "ws://127.0.0.1:" + std::to_string((*sim)->port());
-  cfg.feeds.options_quotes = ws_source::FeedConfig{true, contracts, false};
+  cfg.feeds.options_quotes =
+      contracts.empty() ? ws_source::FeedConfig::by_scheduler() : ws_source::FeedConfig{true, contracts, false};
   cfg.feeds.options_trades = ws_source::FeedConfig::all();
   cfg.feeds.equity_quotes = ws_source::FeedConfig::all();
   cfg.feeds.equity_trades = ws_source::FeedConfig::all();
   std::cout << "ws-ingest demo: massive-sim on " << (*sim)->url("") << " (" << scenario << ", " << rate
-            << " events/s offered), " << contracts.size() << " option contracts quoted; Ctrl-C stops" << std::endl;
+            << " events/s offered), option quotes "
+            << (contracts.empty() ? std::string("scheduled (up to 1,000 contracts, rebalanced every 5 s)")
+                                  : std::to_string(contracts.size()) + " oracle contracts pinned")
+            << "; Ctrl-C stops" << std::endl;
   ws_source::ConnectionManager manager(cfg);
   if (manager.config_error()) {
     std::cerr << "ws-ingest: " << *manager.config_error() << "\n";
     return 2;
   }
-  manager.on_event([](const ws_source::ConnectionEvent& e) {
-    if (e.kind != ws_source::ConnectionEvent::Kind::Connecting) std::cerr << e << std::endl;
-  });
   const int code = ingest(manager, opt, manager.run());
   (*sim)->shutdown();
   return code;

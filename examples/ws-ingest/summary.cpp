@@ -33,12 +33,16 @@ std::string Summary::line(const ws_source::ManagerStats& stats, std::int64_t now
   std::uint64_t reconnects = 0;
   std::uint64_t parse_errors = 0;
   std::uint64_t queue_full = 0;
+  std::uint64_t scheduled = 0;
+  std::uint64_t evictions = 0;
   for (const auto& w : stats.workers) {
     sockets += w.connected ? 1 : 0;
     subs += w.subs_active;
     reconnects += w.connects > 0 ? w.connects - 1 : 0;
     parse_errors += w.parse_errors;
     queue_full += w.rows_dropped_queue_full;
+    scheduled += w.scheduled;
+    evictions += w.evictions;
   }
   std::int64_t lag_ms = -1;  // the oldest feed watermark with data, behind now
   for (const std::int64_t wm : watermark_) {
@@ -52,11 +56,13 @@ std::string Summary::line(const ws_source::ManagerStats& stats, std::int64_t now
   }
   char buf[512];
   std::snprintf(buf, sizeof buf,
-                "oq %7.0f/s  ot %6.0f/s  eq %7.0f/s  et %6.0f/s | sockets %zu/%zu  subs %llu  reconnects %llu  "
+                "oq %7.0f/s  ot %6.0f/s  eq %7.0f/s  et %6.0f/s | sockets %zu/%zu  subs %llu (scheduled %llu, "
+                "evictions %llu)  reconnects %llu  "
                 "dropped %llu  parse_errors %llu  late %llu  gaps %llu | watermark lag %lld ms  staleness p99 %.2f ms",
                 static_cast<double>(rows_[0]) / dt, static_cast<double>(rows_[1]) / dt,
                 static_cast<double>(rows_[2]) / dt, static_cast<double>(rows_[3]) / dt, sockets, stats.workers.size(),
-                static_cast<unsigned long long>(subs), static_cast<unsigned long long>(reconnects),
+                static_cast<unsigned long long>(subs), static_cast<unsigned long long>(scheduled),
+                static_cast<unsigned long long>(evictions), static_cast<unsigned long long>(reconnects),
                 static_cast<unsigned long long>(queue_full), static_cast<unsigned long long>(parse_errors),
                 static_cast<unsigned long long>(late_), static_cast<unsigned long long>(gaps_),
                 static_cast<long long>(lag_ms), p99_ms);

@@ -51,7 +51,16 @@ struct WorkerStats {
   std::uint64_t stalls{0};                   ///< half-open connections detected
   std::uint64_t subscription_errors{0};      ///< channels the server refused
   std::uint64_t subs_active{0};              ///< channels in the desired set
-  std::int64_t watermark_ts_ns{0};           ///< the largest watermark over the worker's feeds
+  // Scheduling of option quotes (options connections with `scheduled` quotes; 0 elsewhere).
+  std::uint64_t rebalances{0};          ///< rebalances run
+  std::uint64_t evictions{0};           ///< scheduled contracts unsubscribed by rebalances
+  std::uint64_t scheduled{0};           ///< contracts the scheduler holds now
+  std::uint64_t scheduled_capacity{0};  ///< slots the last rebalance could use
+  /// The longest stretch the last rebalance held the io thread (the allocation, or one chunk of
+  /// its changes: the read loop runs between them).
+  std::uint64_t rebalance_last_ns{0};
+  std::uint64_t rebalance_max_ns{0};  ///< the same, the longest over every rebalance
+  std::int64_t watermark_ts_ns{0};    ///< the largest watermark over the worker's feeds
 };
 
 /// Counters of every worker, by cluster then shard.
@@ -79,7 +88,8 @@ class ConnectionManager : public ShardAware {
 
   /// Watches connection events (connecting, connected with the gap it closed, disconnected with
   /// the reason, backing off, stopped, rejected frames and subscriptions). Set before `run()`;
-  /// called on the io thread: keep it short, never block.
+  /// called on the io thread: keep it short, never block. Every event is also written to the
+  /// `ws_source` logger first (`log_event`, logging.hpp), whether a handler is set or not.
   void on_event(std::function<void(const ConnectionEvent&)> handler);
 
   /// Starts every worker and returns the stream of their batches. A second call returns a stream

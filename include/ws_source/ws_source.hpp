@@ -8,6 +8,9 @@
 #include "ws_source/config.hpp"              // IWYU pragma: export
 #include "ws_source/connection.hpp"          // IWYU pragma: export
 #include "ws_source/connection_manager.hpp"  // IWYU pragma: export
+#include "ws_source/logging.hpp"             // IWYU pragma: export
+#include "ws_source/metrics.hpp"             // IWYU pragma: export
+#include "ws_source/metrics_server.hpp"      // IWYU pragma: export
 #include "ws_source/model.hpp"               // IWYU pragma: export
 #include "ws_source/option_contract.hpp"     // IWYU pragma: export
 #include "ws_source/parse.hpp"               // IWYU pragma: export

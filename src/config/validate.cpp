@@ -128,6 +128,10 @@ Check check_feeds(const WsConfig& c) {
     if (feed.scheduled && rt != ResourceType::OptionsQuotes) {
       return invalid(prefix + ".scheduled", "only option quotes are scheduled (the other feeds have wildcards)");
     }
+    if (feed.scheduled && feed.enabled && !c.feeds.options_trades.enabled) {
+      return invalid(prefix + ".scheduled",
+                     "the scheduler ranks contracts by their trades: enable feeds.options_trades (symbols = [\"*\"])");
+    }
     const std::string field = prefix + ".symbols";
     for (std::size_t i = 0; i < feed.symbols.size(); ++i) {
       const std::string& s = feed.symbols[i];

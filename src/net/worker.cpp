@@ -58,7 +58,8 @@ std::vector<std::string> initial_channels(const WsConfig& config, Cluster cluste
 }
 
 Worker::Worker(const asio::any_io_executor& io, WsWorker spec, BackoffConfig backoff, BatchProducer producer,
-               std::vector<std::string> initial, EventHandler events)
+               std::vector<std::string> initial, EventHandler events, std::unique_ptr<Rebalancer> rebalancer,
+               std::uint64_t rebalance_interval_s)
     : strand_(asio::make_strand(io)),
       spec_(std::move(spec)),
       backoff_(backoff, backoff_seed(spec_.cluster(), spec_.shard_id)),
@@ -69,7 +70,13 @@ Worker::Worker(const asio::any_io_executor& io, WsWorker spec, BackoffConfig bac
       write_wake_(strand_),
       watchdog_timer_(strand_),
       heartbeat_timer_(strand_),
-      tasks_done_(strand_) {
+      rebalance_timer_(strand_),
+      tasks_done_(strand_),
+      rebalancer_(std::move(rebalancer)),
+      rebalance_interval_(std::chrono::seconds(std::max<std::uint64_t>(rebalance_interval_s, 1))) {
+  for (const std::string& c : desired_) {
+    if (c.starts_with("Q.")) host_quotes_.insert(c);
+  }
   for (std::size_t i = 0; i < feeds_all_.size(); ++i) feeds_all_[i].feed = kAllResourceTypes[i];
   counters_.subs_active.store(desired_.size(), std::memory_order_relaxed);
   rx_.reserve(kInitialReadBuffer);
@@ -94,31 +101,47 @@ void Worker::stop() {
     self->stopping_ = true;
     self->backoff_timer_.cancel();
     self->heartbeat_timer_.cancel();
+    self->rebalance_timer_.cancel();
     if (self->conn_ != nullptr) self->push_write({WriteItem::Kind::Close, {}});
   });
 }
 
 void Worker::change(bool subscribe, std::vector<std::string> channels) {
   asio::post(strand_, [self = shared_from_this(), subscribe, channels = std::move(channels)] {
-    std::vector<std::string> changed;
-    for (const std::string& c : channels) {
-      const bool present = self->desired_.contains(c);
-      if (subscribe && !present) {
-        self->desired_.insert(c);
-        changed.push_back(c);
-      } else if (!subscribe && present) {
-        self->desired_.erase(c);
-        changed.push_back(c);
+    self->apply_change(subscribe, channels, false);
+  });
+}
+
+void Worker::apply_change(bool subscribe, const std::vector<std::string>& channels, bool by_scheduler) {
+  std::vector<std::string> changed;
+  for (const std::string& c : channels) {
+    const bool quote = c.starts_with("Q.");
+    if (quote && !by_scheduler) {
+      // The host's quote channels: kept apart, so the scheduler never takes them away.
+      if (subscribe) {
+        host_quotes_.insert(c);
+      } else {
+        host_quotes_.erase(c);
+        if (rebalancer_ && rebalancer_->holds(c)) continue;  // still the scheduler's
       }
     }
-    self->counters_.subs_active.store(self->desired_.size(), std::memory_order_relaxed);
-    // Disconnected: only the set changes; it is sent in full on the next connection.
-    if (self->conn_ == nullptr || changed.empty()) return;
-    for (std::string& m : subscribe_messages(subscribe ? "subscribe" : "unsubscribe", changed,
-                                             self->spec_.connection.subscribe_chunk_size)) {
-      self->push_write({WriteItem::Kind::Text, std::move(m)});
+    if (quote && by_scheduler && !subscribe && host_quotes_.contains(c)) continue;
+    const bool present = desired_.contains(c);
+    if (subscribe && !present) {
+      desired_.insert(c);
+      changed.push_back(c);
+    } else if (!subscribe && present) {
+      desired_.erase(c);
+      changed.push_back(c);
     }
-  });
+  }
+  counters_.subs_active.store(desired_.size(), std::memory_order_relaxed);
+  // Disconnected: only the set changes; it is sent in full on the next connection.
+  if (conn_ == nullptr || changed.empty()) return;
+  for (std::string& m :
+       subscribe_messages(subscribe ? "subscribe" : "unsubscribe", changed, spec_.connection.subscribe_chunk_size)) {
+    push_write({WriteItem::Kind::Text, std::move(m)});
+  }
 }
 
 WorkerStats Worker::stats() const {
@@ -148,6 +171,12 @@ WorkerStats Worker::stats() const {
   s.stalls = r(c.stalls);
   s.subscription_errors = r(c.subscription_errors);
   s.subs_active = r(c.subs_active);
+  s.rebalances = r(c.rebalances);
+  s.evictions = r(c.evictions);
+  s.scheduled = r(c.scheduled);
+  s.scheduled_capacity = r(c.scheduled_capacity);
+  s.rebalance_last_ns = r(c.rebalance_last_ns);
+  s.rebalance_max_ns = r(c.rebalance_max_ns);
   s.watermark_ts_ns = c.watermark_ts_ns.load(std::memory_order_relaxed);
   return s;
 }
@@ -180,6 +209,13 @@ asio::awaitable<void> Worker::run() {
     --self->worker_tasks_;
     self->tasks_done_.cancel();
   });
+  if (rebalancer_) {
+    ++worker_tasks_;
+    asio::co_spawn(strand_, rebalances(), [self](const std::exception_ptr&) {
+      --self->worker_tasks_;
+      self->tasks_done_.cancel();
+    });
+  }
   down_since_ns_ = now_ns();
   bool stopped_event_sent = false;
   while (!stopping_) {
@@ -211,6 +247,7 @@ asio::awaitable<void> Worker::run() {
         bump(counters_.gaps);
         for (const ResourceType rt : spec_.feeds) feeds_all_[index(rt)].pending_gap = gap;
       }
+      if (rebalancer_ && ever_connected_) rebalancer_->on_reconnect();
       ever_connected_ = true;
       connected_ = true;
       counters_.connected.store(true, std::memory_order_relaxed);
@@ -256,6 +293,7 @@ asio::awaitable<void> Worker::run() {
       stopped_event_sent = true;
       stopping_ = true;
       heartbeat_timer_.cancel();
+      rebalance_timer_.cancel();
       break;
     }
     const auto delay = backoff_.next_delay();
@@ -269,6 +307,7 @@ asio::awaitable<void> Worker::run() {
   }
   stopping_ = true;
   heartbeat_timer_.cancel();
+  rebalance_timer_.cancel();
   while (worker_tasks_ > 0) {
     tasks_done_.expires_at(Clock::time_point::max());
     co_await tasks_done_.async_wait(kNoThrow);
@@ -452,6 +491,7 @@ std::optional<WsError> Worker::on_message(std::size_t n) {
   bump(counters_.skipped_events, frame_.skipped_events);
   for (DataBatch<TradeOrNbbo>& b : frame_.batches) {
     bump(counters_.rows, b.rows.size());
+    if (rebalancer_ && b.meta.resource_type == ResourceType::OptionsTrades) rebalancer_->on_rows(b.rows);
     publish(b.meta.resource_type, &b.rows, b.meta, ctx.received_at_ns);
   }
   std::optional<WsError> end;
@@ -460,6 +500,15 @@ std::optional<WsError> Worker::on_message(std::size_t n) {
       if (!end) end = std::move(e);
     } else if (s.kind == StatusKind::Error) {
       bump(counters_.subscription_errors);
+      if (rebalancer_) {
+        // A scheduled contract the server refused leaves the desired set (a reconnection would
+        // only send it again); the scheduler keeps it out or learns the lower limit.
+        if (std::string ch = rebalancer_->on_refusal(s.message, now_ns()); !ch.empty() && !host_quotes_.contains(ch)) {
+          desired_.erase(ch);
+          counters_.subs_active.store(desired_.size(), std::memory_order_relaxed);
+          counters_.scheduled.store(rebalancer_->scheduled(), std::memory_order_relaxed);
+        }
+      }
       auto ev = base_event(ConnectionEvent::Kind::SubscriptionRejected);
       ev.detail = s.message;
       event(ev);
@@ -511,6 +560,53 @@ bool Worker::publish(ResourceType feed, std::vector<TradeOrNbbo>* rows, const Ba
   std::int64_t wm = counters_.watermark_ts_ns.load(std::memory_order_relaxed);
   if (watermark > wm) counters_.watermark_ts_ns.store(watermark, std::memory_order_relaxed);
   return true;
+}
+
+asio::awaitable<void> Worker::rebalances() {
+  // The first after a second of trades: quotes start flowing without waiting a whole interval
+  // (the next rebalances correct a ranking made on little data).
+  auto next = Clock::now() + std::min<Clock::duration>(rebalance_interval_, std::chrono::seconds(1));
+  while (!stopping_) {
+    rebalance_timer_.expires_at(next);
+    co_await rebalance_timer_.async_wait(kNoThrow);
+    if (stopping_) break;
+    next += rebalance_interval_;
+    if (next < Clock::now()) next = Clock::now() + rebalance_interval_;
+    // Disconnected: no trades arrive, and the set is re-sent in full on the next connection.
+    if (connected_) co_await rebalance_once();
+  }
+}
+
+asio::awaitable<void> Worker::rebalance_once() {
+  const auto since = [](Clock::time_point t) {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count());
+  };
+  auto t = Clock::now();
+  auto changes = rebalancer_->rebalance(now_ns(), host_quotes_.size());
+  std::uint64_t longest = since(t);
+  counters_.rebalances.store(rebalancer_->rebalances(), std::memory_order_relaxed);
+  counters_.evictions.store(rebalancer_->evictions(), std::memory_order_relaxed);
+  counters_.scheduled.store(changes.active, std::memory_order_relaxed);
+  counters_.scheduled_capacity.store(changes.capacity, std::memory_order_relaxed);
+  // Unsubscribe first: the write queue keeps the order, so the server never holds more than the
+  // capacity, even between the messages. One chunk per turn of the strand: the read loop runs
+  // between them, so a rebalance that replaces many contracts does not hold it up at once.
+  const std::size_t chunk = std::max<std::size_t>(spec_.connection.subscribe_chunk_size, 1);
+  for (const bool subscribe : {false, true}) {
+    const std::vector<std::string>& all = subscribe ? changes.subscribe : changes.unsubscribe;
+    for (std::size_t i = 0; i < all.size(); i += chunk) {
+      co_await asio::post(strand_, asio::use_awaitable);
+      if (stopping_) co_return;
+      t = Clock::now();
+      const auto last = all.begin() + static_cast<std::ptrdiff_t>(std::min(i + chunk, all.size()));
+      apply_change(subscribe, std::vector<std::string>(all.begin() + static_cast<std::ptrdiff_t>(i), last), true);
+      longest = std::max(longest, since(t));
+    }
+  }
+  counters_.rebalance_last_ns.store(longest, std::memory_order_relaxed);
+  if (longest > counters_.rebalance_max_ns.load(std::memory_order_relaxed)) {
+    counters_.rebalance_max_ns.store(longest, std::memory_order_relaxed);
+  }
 }
 
 asio::awaitable<void> Worker::heartbeats() {

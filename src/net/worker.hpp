@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "net/backoff.hpp"
+#include "net/rebalancer.hpp"
 #include "stream/batch_producer.hpp"
 #include "ws_source/connection.hpp"
 #include "ws_source/connection_manager.hpp"
@@ -38,7 +39,8 @@ struct WorkerCounters {
   std::atomic<std::uint64_t> connects{0}, attempts{0}, disconnects{0}, failed_attempts{0}, frames{0}, rows{0},
       rows_delivered{0}, rows_dropped_queue_full{0}, batches{0}, heartbeats{0}, parse_errors{0}, skipped_events{0},
       late_rows{0}, gaps{0}, max_connections{0}, slow_consumer{0}, force_disconnect{0}, stalls{0},
-      subscription_errors{0}, subs_active{0};
+      subscription_errors{0}, subs_active{0}, rebalances{0}, evictions{0}, scheduled{0}, scheduled_capacity{0},
+      rebalance_last_ns{0}, rebalance_max_ns{0};
   std::atomic<std::int64_t> watermark_ts_ns{0};
 };
 
@@ -47,8 +49,11 @@ class Worker : public std::enable_shared_from_this<Worker> {
   using EventHandler = std::function<void(const ConnectionEvent&)>;
 
   /// `initial`: the channels (`T.AAPL`, `Q.O:…`, `T.*`) the worker subscribes from the start.
+  /// `rebalancer`: set on an options connection whose quotes are scheduled; it then picks the
+  /// `Q.` channels every `rebalance_interval_s` (`scheduler`).
   Worker(const boost::asio::any_io_executor& io, WsWorker spec, BackoffConfig backoff, BatchProducer producer,
-         std::vector<std::string> initial, EventHandler events);
+         std::vector<std::string> initial, EventHandler events, std::unique_ptr<Rebalancer> rebalancer = nullptr,
+         std::uint64_t rebalance_interval_s = 5);
   ~Worker();
 
   /// Starts the worker's coroutines on its strand. `done` runs (on the strand) once it stopped.
@@ -70,6 +75,15 @@ class Worker : public std::enable_shared_from_this<Worker> {
 
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<void> heartbeats();
+  /// Every `rebalance_interval_s_` while connected: the scheduler's changes, unsubscribe first.
+  boost::asio::awaitable<void> rebalances();
+  /// One rebalance: the scheduler's allocation, then its changes one chunk per strand turn.
+  boost::asio::awaitable<void> rebalance_once();
+  /// Adds or removes `channels` from the desired set and, when connected, sends the real changes
+  /// (chunked). Strand only.
+  /// `by_scheduler`: the rebalancer's change (it never removes a channel the host holds); else the
+  /// host's (`change`).
+  void apply_change(bool subscribe, const std::vector<std::string>& channels, bool by_scheduler);
   /// Serves one open connection until it ends; the reason it ended.
   /// `sent`: the channels the handshake subscribed; changes made meanwhile go out first.
   boost::asio::awaitable<WsError> serve(WebSocketStream& stream, const std::vector<std::string>& sent);
@@ -113,6 +127,7 @@ class Worker : public std::enable_shared_from_this<Worker> {
   boost::asio::steady_timer write_wake_;
   boost::asio::steady_timer watchdog_timer_;
   boost::asio::steady_timer heartbeat_timer_;
+  boost::asio::steady_timer rebalance_timer_;
   boost::asio::steady_timer tasks_done_;
   std::chrono::steady_clock::time_point last_rx_{};
   std::chrono::steady_clock::time_point last_ping_{};
@@ -140,6 +155,13 @@ class Worker : public std::enable_shared_from_this<Worker> {
   std::uint64_t rejected_since_event_{0};
   std::chrono::steady_clock::time_point last_reject_event_{};
   std::string last_reject_;
+
+  // Scheduling of option quotes (options connections with `scheduled` quotes only; strand only).
+  std::unique_ptr<Rebalancer> rebalancer_;
+  /// The `Q.` channels of the configuration and of `change`: they hold slots the scheduler cannot
+  /// use, and it never unsubscribes them.
+  std::set<std::string, std::less<>> host_quotes_;
+  std::chrono::seconds rebalance_interval_;
 };
 
 /// The channels one worker starts with: every enabled feed's symbols of `cluster` that hash to

@@ -15,62 +15,13 @@
 #include <thread>
 #include <ws_source/connection_manager.hpp>
 
+#include "live_support.hpp"
+
 namespace ws_source {
 namespace {
 
 using namespace std::chrono_literals;
-using massive_sim::Server;
-using massive_sim::SimConfig;
-
-std::unique_ptr<Server> start_sim(SimConfig cfg) {
-  auto s = Server::start(std::move(cfg));
-  EXPECT_TRUE(s) << (s ? "" : s.error());
-  return s ? std::move(*s) : nullptr;
-}
-
-SimConfig busy_sim(double rate = 20'000) {
-  auto cfg = SimConfig::for_tests();
-  cfg.market.rates = massive_sim::Rates::with_total(rate);
-  return cfg;
-}
-
-/// A configuration for the simulator: trades of both clusters and stock quotes by wildcard, no
-/// option quotes (they need the scheduler or a list), quick timeouts.
-WsConfig config_for(const Server& sim, std::string key = std::string(massive_sim::kDemoKey)) {
-  WsConfig c;
-  c.api_keys = {ApiKey(std::move(key))};
-  c.base_url = "ws://127.0.0.1:" + std::to_string(sim.port());
-  c.feeds.options_quotes = FeedConfig{false, {}, false};
-  c.feeds.options_trades = FeedConfig::all();
-  c.feeds.equity_quotes = FeedConfig::all();
-  c.feeds.equity_trades = FeedConfig::all();
-  c.connection.heartbeat_interval_ms = 50;
-  c.connection.connect_timeout_ms = 2'000;
-  c.connection.auth_timeout_ms = 2'000;
-  c.backoff.initial_ms = 100;
-  c.backoff.max_ms = 1'000;
-  c.backoff.jitter = 0.0;
-  return c;
-}
-
-/// Collects every event of a manager (thread-safe).
-struct Events {
-  std::mutex mutex;
-  std::vector<ConnectionEvent> all;
-  void operator()(const ConnectionEvent& e) {
-    const std::lock_guard lock(mutex);
-    all.push_back(e);
-  }
-  std::vector<ConnectionEvent> of(ConnectionEvent::Kind k, Cluster c) {
-    const std::lock_guard lock(mutex);
-    std::vector<ConnectionEvent> out;
-    for (const auto& e : all) {
-      if (e.kind == k && e.cluster == c) out.push_back(e);
-    }
-    return out;
-  }
-  std::size_t count(ConnectionEvent::Kind k, Cluster c) { return of(k, c).size(); }
-};
+using namespace test;
 
 /// Pulls batches on its own thread until the stream ends; keeps copies of them. Stops the
 /// manager when destroyed (a failed assertion leaves the test early), so the stream ends.
@@ -97,15 +48,6 @@ struct Consumer {
   std::vector<DataBatch<TradeOrNbbo>> batches;
   std::thread thread;
 };
-
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 5000ms) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return pred();
-}
 
 std::string row_symbol(const TradeOrNbbo& r) {
   return std::visit([](const auto& x) { return std::string(x.symbol.view()); }, r);

@@ -4,6 +4,7 @@
 /// @file
 /// Umbrella header: everything in ws-source's public API.
 
+#include "ws_source/activity_tracker.hpp"    // IWYU pragma: export
 #include "ws_source/batch_stream.hpp"        // IWYU pragma: export
 #include "ws_source/config.hpp"              // IWYU pragma: export
 #include "ws_source/connection.hpp"          // IWYU pragma: export
@@ -16,6 +17,7 @@
 #include "ws_source/parse.hpp"               // IWYU pragma: export
 #include "ws_source/resource_type.hpp"       // IWYU pragma: export
 #include "ws_source/result.hpp"              // IWYU pragma: export
+#include "ws_source/scheduler.hpp"           // IWYU pragma: export
 #include "ws_source/secret.hpp"              // IWYU pragma: export
 #include "ws_source/shard.hpp"               // IWYU pragma: export
 #include "ws_source/status.hpp"              // IWYU pragma: export

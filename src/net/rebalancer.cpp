@@ -51,7 +51,12 @@ void Rebalancer::on_rows(const std::vector<TradeOrNbbo>& rows) {
 Rebalancer::Changes Rebalancer::rebalance(std::int64_t now_ns, std::size_t pinned) {
   Changes out;
   const std::size_t slots = limit_ > pinned ? limit_ - pinned : 0;
-  const Allocation a = scheduler_.rebalance(tracker_, slots, now_ns);
+  // The data's clock when trades came in (the rates exploration draws from depend on it); the
+  // local one before any.
+  const std::int64_t at = tracker_.latest_ns() > 0 ? tracker_.latest_ns() : now_ns;
+  // Contracts that stopped trading long ago: bounded memory (costs what it removes).
+  tracker_.prune(at, kPruneBelow);
+  const Allocation a = scheduler_.rebalance(tracker_, slots, at);
   out.capacity = a.capacity;  // `slots`, lowered by a learned limit
   ++rebalances_;
   evictions_ += a.evictions();

@@ -40,7 +40,7 @@ class Rebalancer {
     std::size_t capacity{0};               ///< slots it could use (after a learned limit)
     std::size_t active{0};                 ///< scheduled contracts after it
   };
-  /// Rebalances at `now_ns` (the data's clock) with `pinned` quote channels of the configuration
+  /// Rebalances at the data's clock (`now_ns` before any trade) with `pinned` quote channels of the configuration
   /// or the host already holding slots: the scheduler gets `limit - pinned`, lowered by a learned
   /// limit.
   Changes rebalance(std::int64_t now_ns, std::size_t pinned);
@@ -65,6 +65,8 @@ class Rebalancer {
 
   /// How long a contract refused for another reason than the limit is kept out.
   static constexpr std::int64_t kExcludeFor = 300'000'000'000;  // 5 minutes
+  /// Contracts whose decayed rate fell below this (trades/s) are forgotten at a rebalance.
+  static constexpr double kPruneBelow = 1e-6;
 
  private:
   ActivityTracker tracker_;

@@ -65,7 +65,7 @@ struct MetricsServerError {
 struct MetricsServerOptions {
   /// Longest request head (request line and headers) read; a longer one is answered 431 and the
   /// connection closed. The buffer is allocated once per connection at this size, never more.
-  std::size_t max_request_bytes{8 * 1024};
+  std::size_t max_request_bytes{std::size_t{8} * 1024};
   /// Time a connection may take from accept to the end of its response (slow or idle clients are
   /// closed when it passes).
   std::chrono::milliseconds timeout{5000};
@@ -74,7 +74,7 @@ struct MetricsServerOptions {
   /// After a response the server stops sending and reads (and discards) at most this many bytes
   /// of what the client still sends, so that closing does not reset the connection before the
   /// client has read the response (e.g. after a 431 with an unread request).
-  std::size_t linger_bytes{64 * 1024};
+  std::size_t linger_bytes{std::size_t{64} * 1024};
 };
 
 /// Serves `GET /metrics` (and `HEAD`): 200 with `Content-Type: text/plain; version=0.0.4;

@@ -91,7 +91,7 @@ if [ "$sanitizers" = 1 ]; then
   step "ctest (TSan: label threaded, and the connection tests)"
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
   ctest --test-dir build/tsan -j "$jobs" --output-on-failure -L threaded
-  ctest --test-dir build/tsan -j "$jobs" --output-on-failure -R '^(Connections|TlsFixture)\.'
+  ctest --test-dir build/tsan -j "$jobs" --output-on-failure -R '^(Connections|Rebalance|TlsFixture)\.'
   unset TSAN_OPTIONS
 fi
 

@@ -24,33 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "counting_new.hpp"
 #include "ws_source/metrics.hpp"
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-namespace {
-std::atomic<bool> g_tracking{false};
-std::atomic<std::size_t> g_largest{0};
-std::atomic<std::size_t> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (g_tracking.load(std::memory_order_relaxed)) {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-    std::size_t seen = g_largest.load(std::memory_order_relaxed);
-    while (n > seen && !g_largest.compare_exchange_weak(seen, n, std::memory_order_relaxed)) {
-    }
-  }
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace ws_source;
 namespace asio = boost::asio;
@@ -228,14 +203,14 @@ TEST(MetricsServer, AnOversizedRequestIsRefusedWithoutAllocatingItsSize) {
   huge.append(std::size_t{1} << 20, 'a');  // 1 MiB of header, never terminated
   g_largest = 0;
   g_allocations = 0;
-  g_tracking = true;  // from before the connection: the server's buffer for it is counted
+  g_counting = true;  // from before the connection: the server's buffer for it is counted
   Client c(server.port());
   // The client's write of 1 MiB needs the server to read: write on another thread.
   std::thread writer([&] { c.send(huge); });
   boost::system::error_code ec;
   const std::string reply = c.read_all(&ec);
   writer.join();
-  g_tracking = false;
+  g_counting = false;
   EXPECT_EQ(parse_reply(reply).status, 431) << reply.substr(0, 200) << " / " << ec.message();
   // The counter saw the connection's request buffer (so it measures the server) ...
   EXPECT_GE(g_largest.load(), o.max_request_bytes);
@@ -455,9 +430,9 @@ TEST(ParseMetricsAddr, RefusedWithAClearError) {
 TEST(LatencyHistogramAllocations, RecordAllocatesNothing) {
   LatencyHistogram h;
   g_allocations = 0;
-  g_tracking = true;
+  g_counting = true;
   for (std::int64_t i = 0; i < 100'000; ++i) h.record(i * 997);
-  g_tracking = false;
+  g_counting = false;
   EXPECT_EQ(g_allocations.load(), 0U);
   EXPECT_EQ(h.snapshot().count, 100'000U);
 }

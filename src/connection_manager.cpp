@@ -8,6 +8,9 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -16,6 +19,7 @@
 #include "net/worker.hpp"
 #include "stream/batch_stream_builder.hpp"
 #include "ws_source/logging.hpp"
+#include "ws_source/timestamp.hpp"
 
 namespace ws_source {
 
@@ -46,6 +50,17 @@ struct ConnectionManager::Impl {
   bool running{false};
   bool stopped{false};
   std::shared_ptr<DoneState> done = std::make_shared<DoneState>();
+  /// Once a second: the repeats the rate-limited log lines held back (the end of a flood of bad
+  /// frames is reported too). On a strand of the io_context; cancelled by `stop`.
+  std::shared_ptr<asio::steady_timer> log_timer;
+
+  static void flush_logs_every_second(const std::shared_ptr<asio::steady_timer>& timer) {
+    timer->expires_after(std::chrono::seconds(1));
+    timer->async_wait([timer](const boost::system::error_code& ec) {
+      flush_log_repeats(now_ns());
+      if (!ec) flush_logs_every_second(timer);
+    });
+  }
 
   void init(WsConfig c) {
     config = std::move(c);
@@ -160,7 +175,7 @@ BatchStream ConnectionManager::run() {
             subscription_limit(ResourceType::OptionsQuotes).value_or(std::size_t{1000}));
       }
       m.workers.push_back(std::make_shared<detail::Worker>(
-          m.io->get_executor(), std::move(spec), m.config.backoff, std::move(producer),
+          m.io->get_executor(), std::move(spec), m.config.backoff, m.config.backpressure, std::move(producer),
           detail::initial_channels(m.config, cluster, shard),
           // Every event is logged (the `ws_source` logger, rate-limited repeats), then handed to the host.
           [host = m.handler](const ConnectionEvent& e) {
@@ -171,6 +186,8 @@ BatchStream ConnectionManager::run() {
     }
   }
   BatchStream stream = std::move(builder).build();
+  m.log_timer = std::make_shared<asio::steady_timer>(asio::make_strand(m.io->get_executor()));
+  asio::post(m.log_timer->get_executor(), [t = m.log_timer] { Impl::flush_logs_every_second(t); });
   for (const auto& w : m.workers) {
     w->start([done = m.done] {
       {
@@ -210,6 +227,7 @@ void ConnectionManager::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
   for (const auto& w : impl_->workers) w->stop();
+  if (impl_->log_timer) asio::post(impl_->log_timer->get_executor(), [t = impl_->log_timer] { t->cancel(); });
 }
 
 std::size_t ConnectionManager::shard_count() const { return impl_->config.shard_count; }

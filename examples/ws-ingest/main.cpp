@@ -3,7 +3,7 @@
 // ws-ingest: the ingest demo and runner.
 //   ws-ingest demo [--duration S] [--rate R] [--scenario NAME] [--oracle-quotes N] [--jsonl FILE]
 //       starts massive-sim on loopback and ingests all four feeds from it (no API key);
-//   ws-ingest run --config FILE [--duration S] [--jsonl FILE]
+//   ws-ingest run --config FILE [--duration S] [--jsonl FILE] [--metrics-addr ADDR|off]
 //       ingests from the real service (the key from the file or MASSIVE_API_KEY).
 // Both print one summary line per second: events/s per feed, sockets, subscriptions, reconnects,
 // drops, parse errors, watermark lag and the consumer's staleness p99.
@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 #include <ws_source/connection_manager.hpp>
+#include <ws_source/metrics.hpp>
+#include <ws_source/metrics_server.hpp>
 #include <ws_source/timestamp.hpp>
 
 #include "jsonl.hpp"
@@ -36,6 +38,7 @@ extern "C" void on_signal(int /*sig*/) { g_interrupted.store(true); }
 struct Options {
   double duration_s{0};  // 0: until Ctrl-C
   std::string jsonl;
+  std::string metrics_addr{ws_source::kDefaultMetricsAddr};  // --metrics-addr ADDR|off
 };
 
 /// Consumes the stream on this thread until it ends, the duration passes or Ctrl-C; prints the
@@ -49,6 +52,24 @@ int ingest(ws_source::ConnectionManager& manager, const Options& opt, ws_source:
       manager.stop();
       return 1;
     }
+  }
+  // Prometheus text of the manager's counters, gauges and staleness histograms at /metrics.
+  auto endpoint = ws_source::parse_metrics_addr(opt.metrics_addr);
+  if (!endpoint) {
+    std::cerr << "ws-ingest: --metrics-addr: " << endpoint.error() << "\n";
+    manager.stop();
+    return 2;
+  }
+  ws_source::MetricsServer metrics([&manager] { return ws_source::to_prometheus(manager.stats()); });
+  if (*endpoint) {
+    if (auto ok = metrics.listen(**endpoint); !ok) {
+      std::cerr << "ws-ingest: " << ok.error() << " (--metrics-addr off disables it)\n";
+      manager.stop();
+      return 1;
+    }
+    ws_source::MetricsEndpoint bound = **endpoint;
+    bound.port = metrics.port();
+    std::cout << "ws-ingest: metrics on http://" << bound.to_string() << "/metrics" << std::endl;
   }
   ws_ingest::Summary summary;
   const auto start = std::chrono::steady_clock::now();
@@ -81,6 +102,9 @@ int ingest(ws_source::ConnectionManager& manager, const Options& opt, ws_source:
 void add_common(CLI::App& app, Options& opt) {
   app.add_option("--duration", opt.duration_s, "seconds to run (0 = until Ctrl-C)")->capture_default_str();
   app.add_option("--jsonl", opt.jsonl, "also write every row as one JSON object per line to this file");
+  app.add_option("--metrics-addr", opt.metrics_addr,
+                 "serve Prometheus metrics at http://ADDR/metrics (HOST:PORT, :PORT, port 0 = any free one, or off)")
+      ->capture_default_str();
 }
 
 }  // namespace

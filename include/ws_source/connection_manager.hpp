@@ -18,6 +18,7 @@
 #include "ws_source/batch_stream.hpp"
 #include "ws_source/config.hpp"
 #include "ws_source/connection.hpp"
+#include "ws_source/histogram.hpp"
 #include "ws_source/shard.hpp"
 
 namespace boost::asio {
@@ -39,18 +40,40 @@ struct WorkerStats {
   std::uint64_t rows{0};                     ///< rows parsed from them
   std::uint64_t rows_delivered{0};           ///< rows in batches handed to the ring
   std::uint64_t rows_dropped_queue_full{0};  ///< rows dropped: the ring (or the pool) was full
-  std::uint64_t batches{0};                  ///< batches handed to the ring (heartbeats included)
-  std::uint64_t heartbeats{0};               ///< empty batches among them
-  std::uint64_t parse_errors{0};             ///< frames rejected by the parser (their rows not delivered)
-  std::uint64_t skipped_events{0};           ///< events of types ws-source does not ingest (e.g. `AM`)
-  std::uint64_t late_rows{0};                ///< rows below a watermark already emitted (delivered, flagged)
-  std::uint64_t gaps{0};                     ///< downtime windows reported
-  std::uint64_t max_connections{0};          ///< `max_connections` received
-  std::uint64_t slow_consumer{0};            ///< `slow_consumer` received
-  std::uint64_t force_disconnect{0};         ///< `force_disconnect` received
-  std::uint64_t stalls{0};                   ///< half-open connections detected
-  std::uint64_t subscription_errors{0};      ///< channels the server refused
-  std::uint64_t subs_active{0};              ///< channels in the desired set
+  /// Option quotes superseded by a newer quote of the same contract while conflating (the latest
+  /// of each contract is delivered). Parsed rows = delivered + dropped + conflated + held now.
+  std::uint64_t rows_conflated{0};
+  std::uint64_t rows_consumed{0};        ///< rows in the batches the consumer took from the ring
+  std::uint64_t batches{0};              ///< batches handed to the ring (heartbeats included)
+  std::uint64_t heartbeats{0};           ///< empty batches among them
+  std::uint64_t parse_errors{0};         ///< frames rejected by the parser (their rows not delivered)
+  std::uint64_t skipped_events{0};       ///< events of types ws-source does not ingest (e.g. `AM`)
+  std::uint64_t late_rows{0};            ///< rows below a watermark already emitted (delivered, flagged)
+  std::uint64_t gaps{0};                 ///< downtime windows reported
+  std::uint64_t max_connections{0};      ///< `max_connections` received
+  std::uint64_t slow_consumer{0};        ///< `slow_consumer` received
+  std::uint64_t force_disconnect{0};     ///< `force_disconnect` received
+  std::uint64_t stalls{0};               ///< half-open connections detected
+  std::uint64_t subscription_errors{0};  ///< channels the server refused
+  std::uint64_t subs_active{0};          ///< channels in the desired set
+  // Backpressure (see BackpressureConfig): the ring, staleness, conflation and shedding.
+  std::uint64_t queue_depth{0};     ///< batches in the ring now
+  std::uint64_t queue_capacity{0};  ///< batches the ring holds
+  /// How long the oldest batch in the ring has waited since its frame was read, at the
+  /// governor's last check (ns; 0 when the ring was empty).
+  std::uint64_t staleness_ns{0};
+  bool conflating{false};           ///< option quotes are being conflated now
+  std::uint64_t conflate_held{0};   ///< option quotes held for the next conflated batch
+  std::uint64_t sheds{0};           ///< times scheduled option quotes were shed
+  std::uint64_t restores{0};        ///< times shed capacity was given back
+  std::uint64_t shed_contracts{0};  ///< scheduled contracts unsubscribed by shedding
+  /// The backpressure cap on scheduled option-quote slots (the connection's maximum when healthy;
+  /// 0 on connections without scheduled quotes).
+  std::uint64_t shed_capacity{0};
+  /// Consumer side: batches with rows, time of the take minus the time their frame was read.
+  HistogramSnapshot staleness_batch;
+  /// Consumer side: every row, time of the take minus its SIP time.
+  HistogramSnapshot staleness_event;
   // Scheduling of option quotes (options connections with `scheduled` quotes; 0 elsewhere).
   std::uint64_t rebalances{0};          ///< rebalances run
   std::uint64_t evictions{0};           ///< scheduled contracts unsubscribed by rebalances

@@ -145,8 +145,13 @@ struct BatchMeta {
   std::int64_t watermark_ts_ns{0};
   std::int64_t received_at_ns{0};  ///< wall time (ns) the frame was read, or the heartbeat made
   ConnectionState connection{ConnectionState::Connected};
-  std::uint64_t dropped_since_last{0};  ///< rows of this feed dropped since the previous batch
-  std::uint64_t batch_seq{0};           ///< per connection and feed, +1 per delivered batch
+  /// Rows of this feed dropped since the previous batch (the ring or its pool was full): lost.
+  std::uint64_t dropped_since_last{0};
+  /// Option quotes of this feed superseded since the previous batch while the consumer fell behind
+  /// (conflation): a newer quote of the same contract is in this batch or an earlier one, and the
+  /// latest quote of every contract is always delivered.
+  std::uint64_t conflated_since_last{0};
+  std::uint64_t batch_seq{0};  ///< per connection and feed, +1 per delivered batch
   /// Rows of this batch whose SIP time is below a watermark already emitted on this connection:
   /// delivered, but late (a consumer that closed that window should treat them as corrections).
   std::uint64_t late_rows{0};

@@ -9,6 +9,7 @@
 #include "ws_source/config.hpp"              // IWYU pragma: export
 #include "ws_source/connection.hpp"          // IWYU pragma: export
 #include "ws_source/connection_manager.hpp"  // IWYU pragma: export
+#include "ws_source/histogram.hpp"           // IWYU pragma: export
 #include "ws_source/logging.hpp"             // IWYU pragma: export
 #include "ws_source/metrics.hpp"             // IWYU pragma: export
 #include "ws_source/metrics_server.hpp"      // IWYU pragma: export

@@ -1,9 +1,9 @@
 // Copyright (c) James Kassemi, SC, US. All rights reserved.
 // LatencyHistogram's snapshot and HistogramSnapshot's quantile and merge (record is inline).
+#include "ws_source/histogram.hpp"
+
 #include <algorithm>
 #include <cmath>
-
-#include "ws_source/metrics.hpp"
 
 namespace ws_source {
 
@@ -16,6 +16,17 @@ HistogramSnapshot LatencyHistogram::snapshot() const noexcept {
   s.sum_ns = sum_ns_.load(std::memory_order_relaxed);
   s.max_ns = max_ns_.load(std::memory_order_relaxed);
   return s;
+}
+
+void LatencyHistogram::add(const HistogramSnapshot& values) noexcept {
+  if (values.count == 0) return;
+  for (std::size_t i = 0; i < HistogramSnapshot::kBuckets; ++i) {
+    if (values.counts[i] != 0) counts_[i].fetch_add(values.counts[i], std::memory_order_relaxed);
+  }
+  sum_ns_.fetch_add(values.sum_ns, std::memory_order_relaxed);
+  std::int64_t seen = max_ns_.load(std::memory_order_relaxed);
+  while (values.max_ns > seen && !max_ns_.compare_exchange_weak(seen, values.max_ns, std::memory_order_relaxed)) {
+  }
 }
 
 std::optional<std::int64_t> HistogramSnapshot::quantile(double q) const noexcept {

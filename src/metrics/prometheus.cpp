@@ -291,7 +291,12 @@ void write_worker(Writer& w, const WorkerStats& s) {
   w.counter("frames", "Data messages read.", l, s.frames);
   w.counter("events_received", "Rows parsed from the data messages.", l, s.rows);
   w.counter("events_delivered", "Rows handed to the consumer (in batches pushed into its ring).", l, s.rows_delivered);
-  w.counter("events_dropped", "Rows dropped, by reason.", with("reason", "queue_full"), s.rows_dropped_queue_full);
+  constexpr std::string_view kDroppedHelp =
+      "Rows not delivered, by reason: queue_full (lost: the ring was full), conflated (an option quote superseded by "
+      "a newer quote of its contract while the consumer fell behind).";
+  w.counter("events_dropped", kDroppedHelp, with("reason", "queue_full"), s.rows_dropped_queue_full);
+  w.counter("events_dropped", kDroppedHelp, with("reason", "conflated"), s.rows_conflated);
+  w.counter("events_consumed", "Rows in the batches the consumer took from the ring.", l, s.rows_consumed);
   w.counter("events_skipped", "Events of types ws-source does not ingest (e.g. AM).", l, s.skipped_events);
   w.counter("late_events", "Rows below a watermark already emitted (delivered, flagged late).", l, s.late_rows);
   w.counter("batches", "Batches handed to the consumer's ring, heartbeats included.", l, s.batches);
@@ -313,6 +318,24 @@ void write_worker(Writer& w, const WorkerStats& s) {
           ns_to_seconds(s.rebalance_max_ns));
   w.gauge("watermark_timestamp_seconds", "The largest watermark over the connection's feeds, Unix seconds.", l,
           ns_to_seconds(s.watermark_ts_ns));
+  // Backpressure.
+  w.gauge("queue_depth", "Batches in the ring between the connection and the consumer.", l,
+          static_cast<double>(s.queue_depth));
+  w.gauge("queue_capacity", "Batches the ring holds.", l, static_cast<double>(s.queue_capacity));
+  w.gauge("queue_wait_seconds", "How long the oldest batch in the ring has waited since its frame was read.", l,
+          ns_to_seconds(s.staleness_ns));
+  w.gauge("conflating", "1 while option quotes are conflated (the consumer fell behind), else 0.", l,
+          s.conflating ? 1.0 : 0.0);
+  w.counter("sheds", "Times scheduled option quotes were shed (the consumer fell behind).", l, s.sheds);
+  w.counter("shed_contracts", "Scheduled contracts unsubscribed by shedding.", l, s.shed_contracts);
+  w.counter("restores", "Times shed option-quote capacity was given back.", l, s.restores);
+  w.gauge("shed_capacity", "The backpressure cap on scheduled option-quote slots.", l,
+          static_cast<double>(s.shed_capacity));
+  constexpr std::string_view kStalenessHelp =
+      "Staleness at the consumer: batch = taken minus frame read (batches with rows); event = taken minus SIP time "
+      "(every row).";
+  w.histogram("staleness_seconds", kStalenessHelp, with("kind", "batch"), s.staleness_batch);
+  w.histogram("staleness_seconds", kStalenessHelp, with("kind", "event"), s.staleness_event);
 }
 
 }  // namespace

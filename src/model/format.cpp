@@ -137,6 +137,7 @@ std::ostream& operator<<(std::ostream& os, const BatchMeta& m) {
      << " connection=" << m.connection << " dropped_since_last=" << m.dropped_since_last
      << " batch_seq=" << m.batch_seq;
   // Only when set, so frames parsed in isolation (the golden files) print as before.
+  if (m.conflated_since_last != 0) os << " conflated_since_last=" << m.conflated_since_last;
   if (m.late_rows != 0) os << " late_rows=" << m.late_rows;
   if (m.gap) os << " " << *m.gap;
   return os;

@@ -50,7 +50,7 @@ void Rebalancer::on_rows(const std::vector<TradeOrNbbo>& rows) {
 
 Rebalancer::Changes Rebalancer::rebalance(std::int64_t now_ns, std::size_t pinned) {
   Changes out;
-  const std::size_t slots = limit_ > pinned ? limit_ - pinned : 0;
+  const std::size_t slots = std::min(slots_for(pinned), cap_);
   // The data's clock when trades came in (the rates exploration draws from depend on it); the
   // local one before any.
   const std::int64_t at = tracker_.latest_ns() > 0 ? tracker_.latest_ns() : now_ns;
@@ -82,6 +82,13 @@ std::string Rebalancer::on_refusal(std::string_view message, std::int64_t now_ns
     scheduler_.exclude(contract, now_ns + kExcludeFor);
   }
   return std::string(channel);
+}
+
+std::vector<std::string> Rebalancer::shed_to(std::size_t capacity) {
+  cap_ = capacity;
+  std::vector<std::string> out;
+  for (const Symbol& s : scheduler_.shed_to(capacity)) out.push_back(quote_channel(s));
+  return out;
 }
 
 bool Rebalancer::holds(std::string_view channel) const noexcept {

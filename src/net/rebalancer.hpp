@@ -51,6 +51,19 @@ class Rebalancer {
   /// `kExcludeFor`. Empty when the message names no scheduled channel.
   std::string on_refusal(std::string_view message, std::int64_t now_ns);
 
+  /// Backpressure: unsubscribes the lowest-priority scheduled contracts at once until at most
+  /// `capacity` remain, and caps every later rebalance at `capacity` until `set_cap` raises it.
+  /// Returns the channels to unsubscribe (`Q.<contract>`), sorted.
+  std::vector<std::string> shed_to(std::size_t capacity);
+  /// The backpressure cap on the scheduled slots (`SIZE_MAX`: none); the next rebalance fills up
+  /// to it.
+  void set_cap(std::size_t capacity) noexcept { cap_ = capacity; }
+  [[nodiscard]] std::size_t cap() const noexcept { return cap_; }
+  /// The slots a rebalance could use with `pinned` host channels, before the backpressure cap.
+  [[nodiscard]] std::size_t slots_for(std::size_t pinned) const noexcept {
+    return limit_ > pinned ? limit_ - pinned : 0;
+  }
+
   /// After a reconnection the server may allow more again: forgets the learned limit.
   void on_reconnect() noexcept { scheduler_.reset_learned_limit(); }
 
@@ -76,6 +89,7 @@ class Rebalancer {
   std::size_t limit_;
   std::uint64_t evictions_{0};
   std::uint64_t rebalances_{0};
+  std::size_t cap_{SIZE_MAX};
 };
 
 }  // namespace ws_source::detail

@@ -13,6 +13,7 @@
 
 #include "net/handshake.hpp"
 #include "net/transport.hpp"
+#include "ws_source/logging.hpp"
 #include "ws_source/shard.hpp"
 #include "ws_source/timestamp.hpp"
 
@@ -29,6 +30,9 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kInitialReadBuffer = 64U << 10U;
 constexpr std::chrono::seconds kRejectEventEvery{1};
 constexpr std::chrono::milliseconds kCloseTimeout{1000};
+/// Distinct contracts a conflated batch holds: above the server's 1,000 quote channels per
+/// connection (a full conflator flushes early, nothing is lost).
+constexpr std::size_t kConflateCapacity = 2048;
 
 std::int64_t ms_to_ns(std::uint64_t ms) noexcept {
   return static_cast<std::int64_t>(std::min<std::uint64_t>(ms, kMaxDurationMs)) * 1'000'000;
@@ -57,9 +61,9 @@ std::vector<std::string> initial_channels(const WsConfig& config, Cluster cluste
   return {out.begin(), out.end()};
 }
 
-Worker::Worker(const asio::any_io_executor& io, WsWorker spec, BackoffConfig backoff, BatchProducer producer,
-               std::vector<std::string> initial, EventHandler events, std::unique_ptr<Rebalancer> rebalancer,
-               std::uint64_t rebalance_interval_s)
+Worker::Worker(const asio::any_io_executor& io, WsWorker spec, BackoffConfig backoff,
+               const BackpressureConfig& backpressure, BatchProducer producer, std::vector<std::string> initial,
+               EventHandler events, std::unique_ptr<Rebalancer> rebalancer, std::uint64_t rebalance_interval_s)
     : strand_(asio::make_strand(io)),
       spec_(std::move(spec)),
       backoff_(backoff, backoff_seed(spec_.cluster(), spec_.shard_id)),
@@ -73,12 +77,19 @@ Worker::Worker(const asio::any_io_executor& io, WsWorker spec, BackoffConfig bac
       rebalance_timer_(strand_),
       tasks_done_(strand_),
       rebalancer_(std::move(rebalancer)),
-      rebalance_interval_(std::chrono::seconds(std::max<std::uint64_t>(rebalance_interval_s, 1))) {
+      rebalance_interval_(std::chrono::seconds(std::max<std::uint64_t>(rebalance_interval_s, 1))),
+      backpressure_(backpressure),
+      governor_(backpressure, rebalancer_ ? rebalancer_->slots_for(0) : 0),
+      conflator_(kConflateCapacity),
+      governs_(std::find(spec_.feeds.begin(), spec_.feeds.end(), ResourceType::OptionsQuotes) != spec_.feeds.end()),
+      govern_timer_(strand_) {
   for (const std::string& c : desired_) {
     if (c.starts_with("Q.")) host_quotes_.insert(c);
   }
   for (std::size_t i = 0; i < feeds_all_.size(); ++i) feeds_all_[i].feed = kAllResourceTypes[i];
   counters_.subs_active.store(desired_.size(), std::memory_order_relaxed);
+  counters_.shed_capacity.store(governor_.capacity(), std::memory_order_relaxed);
+  if (governs_) conflated_out_.reserve(kConflateCapacity);
   rx_.reserve(kInitialReadBuffer);
 }
 
@@ -102,6 +113,7 @@ void Worker::stop() {
     self->backoff_timer_.cancel();
     self->heartbeat_timer_.cancel();
     self->rebalance_timer_.cancel();
+    self->govern_timer_.cancel();
     if (self->conn_ != nullptr) self->push_write({WriteItem::Kind::Close, {}});
   });
 }
@@ -178,6 +190,20 @@ WorkerStats Worker::stats() const {
   s.rebalance_last_ns = r(c.rebalance_last_ns);
   s.rebalance_max_ns = r(c.rebalance_max_ns);
   s.watermark_ts_ns = c.watermark_ts_ns.load(std::memory_order_relaxed);
+  s.rows_conflated = r(c.rows_conflated);
+  s.conflating = c.conflating.load(std::memory_order_relaxed);
+  s.conflate_held = r(c.conflate_held);
+  s.sheds = r(c.sheds);
+  s.restores = r(c.restores);
+  s.shed_contracts = r(c.shed_contracts);
+  s.shed_capacity = r(c.shed_capacity);
+  s.staleness_ns = r(c.staleness_ns);
+  const ChannelStats ring = producer_.stats();
+  s.rows_consumed = ring.rows_taken;
+  s.queue_depth = ring.depth();
+  s.queue_capacity = producer_.capacity();
+  s.staleness_batch = producer_.batch_staleness().snapshot();
+  s.staleness_event = producer_.event_staleness().snapshot();
   return s;
 }
 
@@ -212,6 +238,13 @@ asio::awaitable<void> Worker::run() {
   if (rebalancer_) {
     ++worker_tasks_;
     asio::co_spawn(strand_, rebalances(), [self](const std::exception_ptr&) {
+      --self->worker_tasks_;
+      self->tasks_done_.cancel();
+    });
+  }
+  if (governs_) {
+    ++worker_tasks_;
+    asio::co_spawn(strand_, governs(), [self](const std::exception_ptr&) {
       --self->worker_tasks_;
       self->tasks_done_.cancel();
     });
@@ -294,6 +327,7 @@ asio::awaitable<void> Worker::run() {
       stopping_ = true;
       heartbeat_timer_.cancel();
       rebalance_timer_.cancel();
+      govern_timer_.cancel();
       break;
     }
     const auto delay = backoff_.next_delay();
@@ -308,10 +342,13 @@ asio::awaitable<void> Worker::run() {
   stopping_ = true;
   heartbeat_timer_.cancel();
   rebalance_timer_.cancel();
+  govern_timer_.cancel();
   while (worker_tasks_ > 0) {
     tasks_done_.expires_at(Clock::time_point::max());
     co_await tasks_done_.async_wait(kNoThrow);
   }
+  // Quotes still held by conflation are real rows: delivered (or counted as dropped), never lost.
+  flush_conflated(now_ns(), true);
   if (!stopped_event_sent) event(base_event(ConnectionEvent::Kind::Stopped));
   producer_.close();
   if (done_) done_();
@@ -478,6 +515,7 @@ std::optional<WsError> Worker::on_message(std::size_t n) {
   if (!parsed) {
     bump(counters_.parse_errors);
     ++rejected_since_event_;
+    if (rejected_since_event_ == 1) last_reject_ = parsed.error().message();  // what a late report says
     const auto now = Clock::now();
     if (now - last_reject_event_ >= kRejectEventEvery) {
       auto e = base_event(ConnectionEvent::Kind::FrameRejected);
@@ -492,6 +530,10 @@ std::optional<WsError> Worker::on_message(std::size_t n) {
   for (DataBatch<TradeOrNbbo>& b : frame_.batches) {
     bump(counters_.rows, b.rows.size());
     if (rebalancer_ && b.meta.resource_type == ResourceType::OptionsTrades) rebalancer_->on_rows(b.rows);
+    if (b.meta.resource_type == ResourceType::OptionsQuotes && (conflating_ || !conflator_.empty())) {
+      conflate(b, ctx.received_at_ns);
+      continue;
+    }
     publish(b.meta.resource_type, &b.rows, b.meta, ctx.received_at_ns);
   }
   std::optional<WsError> end;
@@ -540,6 +582,7 @@ bool Worker::publish(ResourceType feed, std::vector<TradeOrNbbo>* rows, const Ba
   m.received_at_ns = now;
   m.connection = connected_ ? ConnectionState::Connected : ConnectionState::Disconnected;
   m.dropped_since_last = f.dropped;
+  m.conflated_since_last = f.conflated;
   m.batch_seq = f.seq;
   m.late_rows = late;
   m.gap = f.pending_gap;
@@ -550,6 +593,7 @@ bool Worker::publish(ResourceType feed, std::vector<TradeOrNbbo>* rows, const Ba
   }
   ++f.seq;
   f.dropped = 0;
+  f.conflated = 0;
   f.pending_gap.reset();
   f.watermark = watermark;
   if (n != 0) f.data_since_tick = true;
@@ -620,8 +664,22 @@ asio::awaitable<void> Worker::heartbeats() {
     next += every;
     if (next < Clock::now()) next = Clock::now() + every;  // a stall of the process: no burst
     const std::int64_t now = now_ns();
+    // The end of a flood of bad frames: what was counted since the last event is reported too.
+    if (rejected_since_event_ > 0 && Clock::now() - last_reject_event_ >= kRejectEventEvery) {
+      auto e = base_event(ConnectionEvent::Kind::FrameRejected);
+      e.count = std::exchange(rejected_since_event_, 0);
+      e.detail = last_reject_;
+      last_reject_event_ = Clock::now();
+      event(e);
+    }
     for (const ResourceType rt : spec_.feeds) {
       FeedState& f = feeds_all_[index(rt)];
+      // Conflated quotes held: they go out now if the ring has room; either way no heartbeat
+      // (its watermark would claim the held rows are out).
+      if (rt == ResourceType::OptionsQuotes && !conflator_.empty()) {
+        flush_conflated(now, false);
+        continue;
+      }
       if (connected_) {
         if (std::exchange(f.data_since_tick, false)) continue;  // data flowed: no heartbeat needed
         // Idle and connected: nothing older than the allowed lateness is still on its way (the
@@ -632,6 +690,111 @@ asio::awaitable<void> Worker::heartbeats() {
       publish(rt, nullptr, BatchMeta{}, now);
     }
   }
+}
+
+// ---- backpressure -------------------------------------------------------------------------------
+
+void Worker::conflate(DataBatch<TradeOrNbbo>& batch, std::int64_t now) {
+  FeedState& f = feeds_all_[index(ResourceType::OptionsQuotes)];
+  if (conflator_.empty()) first_held_ns_ = batch.meta.received_at_ns != 0 ? batch.meta.received_at_ns : now;
+  std::uint64_t superseded = 0;
+  for (const TradeOrNbbo& row : batch.rows) {
+    auto added = conflator_.add(row);
+    if (added == Conflator::Added::Full) {
+      flush_conflated(now, true);  // more contracts than a connection may hold: send what is held
+      added = conflator_.add(row);
+    }
+    if (added == Conflator::Added::Superseded) ++superseded;
+  }
+  batch.rows.clear();
+  f.conflated += superseded;
+  bump(counters_.rows_conflated, superseded);
+  flush_conflated(now, false);
+}
+
+bool Worker::flush_conflated(std::int64_t now, bool force) {
+  if (conflator_.empty()) return true;
+  if (!force) {
+    const double fill = static_cast<double>(producer_.depth()) / static_cast<double>(producer_.capacity());
+    const std::int64_t every = ms_to_ns(backpressure_.check_interval_ms);
+    if (fill > backpressure_.queue_high_ratio || now - last_flush_ns_ < every) {
+      counters_.conflate_held.store(conflator_.size(), std::memory_order_relaxed);
+      return false;
+    }
+  }
+  conflated_out_.assign(conflator_.rows().begin(), conflator_.rows().end());
+  BatchMeta meta;
+  meta.watermark_ts_ns = conflator_.max_sip_ts_ns();
+  conflator_.clear();
+  last_flush_ns_ = now;
+  counters_.conflate_held.store(0, std::memory_order_relaxed);
+  // Received when its oldest row was: staleness counts the time the rows were held.
+  publish(ResourceType::OptionsQuotes, &conflated_out_, meta, first_held_ns_);  // a failure counts the rows as dropped
+  conflated_out_.clear();
+  return true;
+}
+
+asio::awaitable<void> Worker::governs() {
+  const auto every = std::chrono::milliseconds(std::max<std::uint64_t>(backpressure_.check_interval_ms, 1));
+  auto next = Clock::now() + every;
+  while (!stopping_) {
+    govern_timer_.expires_at(next);
+    co_await govern_timer_.async_wait(kNoThrow);
+    if (stopping_) break;
+    next += every;
+    if (next < Clock::now()) next = Clock::now() + every;
+    govern_once();
+  }
+}
+
+void Worker::govern_once() {
+  const std::int64_t wall = now_ns();
+  const std::int64_t age = producer_.head_age_ns(wall);
+  counters_.staleness_ns.store(static_cast<std::uint64_t>(age), std::memory_order_relaxed);
+  if (rebalancer_) governor_.set_max(rebalancer_->slots_for(host_quotes_.size()));
+  Governor::Load load;
+  load.now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+  load.queue_ratio = static_cast<double>(producer_.depth()) / static_cast<double>(producer_.capacity());
+  load.staleness_ns = age;
+  load.held = rebalancer_ ? rebalancer_->scheduled() : 0;
+  const Governor::Decision d = governor_.check(load);
+  if (d.conflate != conflating_) {
+    conflating_ = d.conflate;
+    counters_.conflating.store(conflating_, std::memory_order_relaxed);
+    // A consumer at the edge turns conflation on and off often: one line a second, with a count.
+    if (const auto admit = log_limit_.admit(conflating_ ? "conflate on" : "conflate off", wall); admit.log) {
+      log_line(conflating_ ? LogLevel::Warn : LogLevel::Info,
+               LogLine(conflating_ ? "consumer falling behind: conflating option quotes"
+                                   : "consumer caught up: option quotes no longer conflated")
+                   .context(spec_.cluster(), spec_.shard_id)
+                   .kv("queue_depth", producer_.depth())
+                   .kv("staleness_ms", age / 1'000'000)
+                   .repeats(admit.suppressed)
+                   .str());
+    }
+  }
+  flush_conflated(wall, !conflating_);
+  if (rebalancer_ && d.action == Governor::Decision::Action::Shed) {
+    const std::vector<std::string> shed = rebalancer_->shed_to(d.capacity);
+    apply_change(false, shed, true);
+    bump(counters_.sheds);
+    bump(counters_.shed_contracts, shed.size());
+    counters_.scheduled.store(rebalancer_->scheduled(), std::memory_order_relaxed);
+    log_line(LogLevel::Warn, LogLine("consumer falling behind: shedding the lowest-priority option quotes")
+                                 .context(spec_.cluster(), spec_.shard_id)
+                                 .kv("shed", shed.size())
+                                 .kv("capacity", d.capacity)
+                                 .kv("staleness_ms", age / 1'000'000)
+                                 .str());
+  } else if (rebalancer_ && d.action == Governor::Decision::Action::Restore) {
+    rebalancer_->set_cap(d.capacity);  // the next rebalance fills the slots given back
+    bump(counters_.restores);
+    log_line(LogLevel::Info, LogLine("consumer healthy: restoring option-quote capacity")
+                                 .context(spec_.cluster(), spec_.shard_id)
+                                 .kv("capacity", d.capacity)
+                                 .str());
+  }
+  counters_.shed_capacity.store(rebalancer_ ? governor_.capacity() : 0, std::memory_order_relaxed);
 }
 
 }  // namespace ws_source::detail

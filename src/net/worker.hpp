@@ -25,10 +25,13 @@
 #include <vector>
 
 #include "net/backoff.hpp"
+#include "net/backpressure.hpp"
+#include "net/conflator.hpp"
 #include "net/rebalancer.hpp"
 #include "stream/batch_producer.hpp"
 #include "ws_source/connection.hpp"
 #include "ws_source/connection_manager.hpp"
+#include "ws_source/logging.hpp"
 #include "ws_source/parse.hpp"
 
 namespace ws_source::detail {
@@ -40,7 +43,9 @@ struct WorkerCounters {
       rows_delivered{0}, rows_dropped_queue_full{0}, batches{0}, heartbeats{0}, parse_errors{0}, skipped_events{0},
       late_rows{0}, gaps{0}, max_connections{0}, slow_consumer{0}, force_disconnect{0}, stalls{0},
       subscription_errors{0}, subs_active{0}, rebalances{0}, evictions{0}, scheduled{0}, scheduled_capacity{0},
-      rebalance_last_ns{0}, rebalance_max_ns{0};
+      rebalance_last_ns{0}, rebalance_max_ns{0}, rows_conflated{0}, staleness_ns{0}, conflate_held{0}, sheds{0},
+      restores{0}, shed_contracts{0}, shed_capacity{0};
+  std::atomic<bool> conflating{false};
   std::atomic<std::int64_t> watermark_ts_ns{0};
 };
 
@@ -51,9 +56,11 @@ class Worker : public std::enable_shared_from_this<Worker> {
   /// `initial`: the channels (`T.AAPL`, `Q.O:…`, `T.*`) the worker subscribes from the start.
   /// `rebalancer`: set on an options connection whose quotes are scheduled; it then picks the
   /// `Q.` channels every `rebalance_interval_s` (`scheduler`).
-  Worker(const boost::asio::any_io_executor& io, WsWorker spec, BackoffConfig backoff, BatchProducer producer,
-         std::vector<std::string> initial, EventHandler events, std::unique_ptr<Rebalancer> rebalancer = nullptr,
-         std::uint64_t rebalance_interval_s = 5);
+  /// `backpressure`: when to conflate the option quotes of this connection and shed its scheduled
+  /// ones (only a connection carrying option quotes runs the governor).
+  Worker(const boost::asio::any_io_executor& io, WsWorker spec, BackoffConfig backoff,
+         const BackpressureConfig& backpressure, BatchProducer producer, std::vector<std::string> initial,
+         EventHandler events, std::unique_ptr<Rebalancer> rebalancer = nullptr, std::uint64_t rebalance_interval_s = 5);
   ~Worker();
 
   /// Starts the worker's coroutines on its strand. `done` runs (on the strand) once it stopped.
@@ -94,6 +101,16 @@ class Worker : public std::enable_shared_from_this<Worker> {
   template <class Ws>
   boost::asio::awaitable<void> write_messages(Ws& ws);
   boost::asio::awaitable<void> watchdog();
+  /// Every `check_interval_ms` (connections with option quotes): the governor's check, then
+  /// conflation on or off, a shed or a restore of scheduled option quotes.
+  boost::asio::awaitable<void> governs();
+  void govern_once();
+  /// Conflates an option-quote batch's rows into `conflator_` (its rows are consumed).
+  void conflate(DataBatch<TradeOrNbbo>& batch, std::int64_t now);
+  /// Publishes the conflated quotes as one batch when the ring is below its high mark and the
+  /// last flush is `check_interval_ms` old (`force`: now, whatever the ring; rows that cannot be
+  /// published are dropped and counted). True when nothing is held any more.
+  bool flush_conflated(std::int64_t now, bool force);
   void task_done();
 
   /// Parses the message in `rx_` (`n` bytes) in place and delivers its batches; an error when it
@@ -141,9 +158,10 @@ class Worker : public std::enable_shared_from_this<Worker> {
   // Per feed (index: `index(ResourceType)`; only this socket's feeds are used): meta bookkeeping.
   struct FeedState {
     ResourceType feed{ResourceType::OptionsTrades};
-    std::int64_t watermark{0};  ///< the largest SIP time delivered (or idle-advanced)
-    std::uint64_t seq{0};       ///< next batch_seq
-    std::uint64_t dropped{0};   ///< rows dropped since the last published batch
+    std::int64_t watermark{0};   ///< the largest SIP time delivered (or idle-advanced)
+    std::uint64_t seq{0};        ///< next batch_seq
+    std::uint64_t dropped{0};    ///< rows dropped since the last published batch
+    std::uint64_t conflated{0};  ///< rows conflated since the last published batch
     bool data_since_tick{false};
     std::optional<Gap> pending_gap;
   };
@@ -162,6 +180,18 @@ class Worker : public std::enable_shared_from_this<Worker> {
   /// use, and it never unsubscribes them.
   std::set<std::string, std::less<>> host_quotes_;
   std::chrono::seconds rebalance_interval_;
+
+  // Backpressure (strand only). The governor runs on connections carrying option quotes.
+  BackpressureConfig backpressure_;
+  Governor governor_;
+  Conflator conflator_;
+  bool conflating_{false};
+  bool governs_{false};
+  std::int64_t last_flush_ns_{0};
+  std::int64_t first_held_ns_{0};  ///< when the oldest row the conflator holds was read
+  std::vector<TradeOrNbbo> conflated_out_;
+  boost::asio::steady_timer govern_timer_;
+  RateLimiter log_limit_;
 };
 
 /// The channels one worker starts with: every enabled feed's symbols of `cluster` that hash to

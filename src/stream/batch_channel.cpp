@@ -5,6 +5,8 @@
 #include <cassert>
 #include <new>
 
+#include "ws_source/timestamp.hpp"
+
 namespace ws_source::detail {
 
 BatchChannel::BatchChannel(ChannelOptions options, std::shared_ptr<StreamSignal> signal)
@@ -15,6 +17,7 @@ BatchChannel::BatchChannel(ChannelOptions options, std::shared_ptr<StreamSignal>
       returns_(pool_limit_) {
   storage_.reserve(pool_limit_);
   free_.reserve(pool_limit_);
+  received_at_.resize(capacity_, 0);
 }
 
 BatchChannel::~BatchChannel() = default;
@@ -55,12 +58,15 @@ bool BatchChannel::publish(Batch* batch) noexcept {
     keep(batch);
     return false;
   }
+  const std::int64_t received_at = batch->meta.received_at_ns;  // the consumer owns `batch` once pushed
   if (!ring_.push(batch)) {
     bump(rejected_full_);
     keep(batch);
     return false;
   }
-  published_.store(published_.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);
+  const std::uint64_t n = published_.load(std::memory_order_relaxed);
+  received_at_[n % capacity_] = received_at;
+  published_.store(n + 1, std::memory_order_seq_cst);
   signal_->notify();
   return true;
 }
@@ -73,12 +79,40 @@ void BatchChannel::close() noexcept {
   }
 }
 
+std::size_t BatchChannel::depth() const noexcept {
+  const std::uint64_t published = published_.load(std::memory_order_relaxed);
+  const std::uint64_t taken = taken_.load(std::memory_order_relaxed);
+  return published > taken ? static_cast<std::size_t>(published - taken) : 0;
+}
+
+std::int64_t BatchChannel::head_age_ns(std::int64_t now_ns) const noexcept {
+  const std::uint64_t published = published_.load(std::memory_order_relaxed);
+  const std::uint64_t taken = taken_.load(std::memory_order_relaxed);
+  if (taken >= published) return 0;
+  return std::max<std::int64_t>(now_ns - received_at_[taken % capacity_], 0);
+}
+
 Batch* BatchChannel::try_take() noexcept {
   Batch* b = nullptr;
   if (!ring_.pop(b)) {
     return nullptr;
   }
   bump(taken_);
+  if (!b->rows.empty()) {
+    // One clock read per batch; the rows are tallied locally, then added bucket by bucket.
+    const std::int64_t now = now_ns();
+    batch_staleness_.record(now - b->meta.received_at_ns);
+    HistogramSnapshot rows;
+    for (const TradeOrNbbo& r : b->rows) {
+      const std::int64_t age = std::max<std::int64_t>(now - sip_ts_ns_of(r), 0);
+      ++rows.counts[LatencyHistogram::bucket_index(age)];
+      rows.sum_ns += static_cast<std::uint64_t>(age);
+      rows.max_ns = std::max(rows.max_ns, age);
+    }
+    rows.count = b->rows.size();
+    event_staleness_.add(rows);
+    rows_taken_.store(rows_taken_.load(std::memory_order_relaxed) + b->rows.size(), std::memory_order_relaxed);
+  }
   return b;
 }
 
@@ -116,6 +150,7 @@ ChannelStats BatchChannel::stats() const noexcept {
   s.acquire_failed = acquire_failed_.load(std::memory_order_relaxed);
   s.pool_allocations = pool_allocations_.load(std::memory_order_relaxed);
   s.taken = taken_.load(std::memory_order_relaxed);
+  s.rows_taken = rows_taken_.load(std::memory_order_relaxed);
   return s;
 }
 

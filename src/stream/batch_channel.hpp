@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "stream/stream_signal.hpp"
+#include "ws_source/histogram.hpp"
 #include "ws_source/model.hpp"
 
 namespace ws_source::detail {
@@ -48,6 +49,7 @@ struct ChannelStats {
   std::uint64_t acquire_failed{0};    ///< acquire() found no free batch (pool exhausted)
   std::uint64_t pool_allocations{0};  ///< batches allocated, at most capacity + lease_allowance
   std::uint64_t taken{0};             ///< batches the consumer took
+  std::uint64_t rows_taken{0};        ///< rows in the batches the consumer took
 
   /// Batches in the ring (published, not yet taken), approximately when read concurrently.
   [[nodiscard]] std::uint64_t depth() const noexcept { return published > taken ? published - taken : 0; }
@@ -73,13 +75,23 @@ class BatchChannel {
   [[nodiscard]] bool publish(Batch* batch) noexcept;
   /// Gives an acquired batch back unpublished.
   void discard(Batch* batch) noexcept;
+  /// Batches in the ring, as the producer sees it (published minus taken; exact up to a take
+  /// in progress). Producer thread.
+  [[nodiscard]] std::size_t depth() const noexcept;
+  /// How long the oldest batch still in the ring has waited since its frame was read: `now_ns`
+  /// minus its `received_at_ns` (0 when the ring is empty). What the governor calls staleness;
+  /// lock-free: the producer's own record of what it published and the consumer's `taken` count.
+  /// Producer thread.
+  [[nodiscard]] std::int64_t head_age_ns(std::int64_t now_ns) const noexcept;
   /// No more batches: the consumer ends this ring once it is drained. Idempotent; any thread.
   void close() noexcept;
   /// True once the stream is gone: publishing is pointless.
   [[nodiscard]] bool consumer_gone() const noexcept { return consumer_gone_.load(std::memory_order_acquire); }
 
   // --- consumer side ---------------------------------------------------------------------
-  /// The oldest published batch, or nullptr.
+  /// The oldest published batch, or nullptr. A batch with rows is also measured: its staleness
+  /// (now − the time its frame was read) and each row's (now − its SIP time) go into the
+  /// histograms below.
   [[nodiscard]] Batch* try_take() noexcept;
   /// Returns a taken batch's storage to the producer (emptied here, on the consumer thread).
   void give_back(Batch* batch) noexcept;
@@ -95,6 +107,11 @@ class BatchChannel {
 
   // --- any thread ------------------------------------------------------------------------
   [[nodiscard]] ChannelStats stats() const noexcept;
+  /// Staleness of the batches with rows the consumer took: wall time of the take minus the time
+  /// their frame was read (ns).
+  [[nodiscard]] const LatencyHistogram& batch_staleness() const noexcept { return batch_staleness_; }
+  /// Staleness of every row the consumer took: wall time of the take minus the row's SIP time.
+  [[nodiscard]] const LatencyHistogram& event_staleness() const noexcept { return event_staleness_; }
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
 
  private:
@@ -113,6 +130,9 @@ class BatchChannel {
   // Producer-only state.
   std::vector<std::unique_ptr<Batch>> storage_;  // every batch ever allocated (reserved: no regrowth)
   std::vector<Batch*> free_;                     // producer's own free list (reserved)
+  // received_at_ns of the batch published as number i, at [i % capacity_]: the ring never holds
+  // more than capacity_, so the batches not yet taken have distinct slots.
+  std::vector<std::int64_t> received_at_;
 
   std::atomic<bool> closed_{false};
   std::atomic<bool> consumer_gone_{false};
@@ -126,6 +146,9 @@ class BatchChannel {
   std::atomic<std::uint64_t> pool_allocations_{0};
   // Consumer-written counters.
   alignas(64) std::atomic<std::uint64_t> taken_{0};
+  std::atomic<std::uint64_t> rows_taken_{0};
+  LatencyHistogram batch_staleness_;
+  LatencyHistogram event_staleness_;
 };
 
 }  // namespace ws_source::detail

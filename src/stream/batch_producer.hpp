@@ -54,6 +54,13 @@ class BatchProducer {
   /// True once the stream was destroyed: the worker may stop.
   [[nodiscard]] bool consumer_gone() const noexcept { return channel_->consumer_gone(); }
   [[nodiscard]] ChannelStats stats() const noexcept { return channel_->stats(); }
+  /// Batches in the ring now (producer thread).
+  [[nodiscard]] std::size_t depth() const noexcept { return channel_->depth(); }
+  /// How long the oldest batch in the ring has waited since its frame was read (producer thread).
+  [[nodiscard]] std::int64_t head_age_ns(std::int64_t now_ns) const noexcept { return channel_->head_age_ns(now_ns); }
+  /// The consumer's staleness histograms (any thread).
+  [[nodiscard]] const LatencyHistogram& batch_staleness() const noexcept { return channel_->batch_staleness(); }
+  [[nodiscard]] const LatencyHistogram& event_staleness() const noexcept { return channel_->event_staleness(); }
   [[nodiscard]] std::size_t capacity() const noexcept { return channel_->capacity(); }
   explicit operator bool() const noexcept { return channel_ != nullptr; }
 

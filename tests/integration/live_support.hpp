@@ -53,6 +53,19 @@ inline WsConfig config_for(const Server& sim, std::string key = std::string(mass
   return c;
 }
 
+/// Options only, quotes scheduled (ranked by `T.*`, rebalanced every second, a short half-life
+/// so that a few seconds of trades rank the contracts).
+inline WsConfig scheduled_options_config(const Server& sim) {
+  WsConfig c = config_for(sim);
+  c.feeds.options_quotes = FeedConfig::by_scheduler();
+  c.feeds.options_trades = FeedConfig::all();
+  c.feeds.equity_quotes = FeedConfig{false, {}, false};
+  c.feeds.equity_trades = FeedConfig{false, {}, false};
+  c.scheduler.rebalance_interval_s = 1;
+  c.scheduler.half_life_s = 5.0;
+  return c;
+}
+
 /// Collects every event of a manager (thread-safe).
 struct Events {
   std::mutex mutex;

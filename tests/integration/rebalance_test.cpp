@@ -37,17 +37,6 @@ SimConfig trading_sim() {
   return cfg;
 }
 
-WsConfig scheduled_config(const Server& sim) {
-  WsConfig c = config_for(sim);
-  c.feeds.options_quotes = FeedConfig::by_scheduler();
-  c.feeds.options_trades = FeedConfig::all();
-  c.feeds.equity_quotes = FeedConfig{false, {}, false};
-  c.feeds.equity_trades = FeedConfig{false, {}, false};
-  c.scheduler.rebalance_interval_s = 1;
-  c.scheduler.half_life_s = 5.0;
-  return c;
-}
-
 /// Drains the stream on its own thread, counting rows (no copies: the rates are high).
 struct Drain {
   Drain(ConnectionManager& m, BatchStream s) : manager(m), stream(std::move(s)), thread([this] { loop(); }) {}
@@ -107,7 +96,7 @@ std::set<std::string> server_quote_channels(const Server& sim) {
 
 TEST(Rebalance, TheServerNeverSeesMoreThanTheLimitAndTheSetFollowsTheOracle) {
   auto sim = start_sim(trading_sim());
-  ConnectionManager manager(scheduled_config(*sim));
+  ConnectionManager manager(scheduled_options_config(*sim));
   Drain drain(manager, manager.run());
   // Four rebalances: the first fills the slots from nothing, the others churn.
   ASSERT_TRUE(eventually([&] { return options_stats(manager).rebalances >= 4; }, 10'000ms));
@@ -147,7 +136,7 @@ TEST(Rebalance, TheServerNeverSeesMoreThanTheLimitAndTheSetFollowsTheOracle) {
 TEST(Rebalance, ALowerServerLimitIsLearnedFromItsRefusals) {
   auto sim = start_sim(trading_sim());
   sim->set_options_quote_limit(300);
-  ConnectionManager manager(scheduled_config(*sim));
+  ConnectionManager manager(scheduled_options_config(*sim));
   Drain drain(manager, manager.run());
   // The first rebalance asks for 1,000 and 700 are refused; the scheduler learns 300.
   ASSERT_TRUE(eventually([&] { return options_stats(manager).rebalances >= 2; }, 10'000ms));
@@ -170,7 +159,7 @@ TEST(Rebalance, PinnedContractsKeepTheirSlotsAndAreNeverUnsubscribed) {
     std::sort(q.begin(), q.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
     for (std::size_t i = 0; i < 10; ++i) pinned.emplace_back(m.symbol(q[i].first));
   });
-  auto cfg = scheduled_config(*sim);
+  auto cfg = scheduled_options_config(*sim);
   cfg.feeds.options_quotes.symbols = pinned;
   ConnectionManager manager(cfg);
   Drain drain(manager, manager.run());

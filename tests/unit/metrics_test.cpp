@@ -544,36 +544,36 @@ TEST(Prometheus, ExtraCountersGaugesAndHistograms) {
   MetricsSnapshot m;
   m.stats.workers = {worker(Cluster::Options, 0, 1)};
   m.counters.push_back({"conflated", "Quotes superseded by a newer one.", {Cluster::Options, 0, {}}, 7});
-  m.counters.push_back({"ws_source_sheds_total", "Shed steps.", {Cluster::Options, 0, {}}, 2});
+  m.counters.push_back({"ws_source_resyncs_total", "Resyncs.", {Cluster::Options, 0, {}}, 2});
   // More rows of an existing family: dropped by another reason.
   m.counters.push_back(
       {"events_dropped", "ignored: the family has its help", {Cluster::Options, 0, {{"reason", "shed"}}}, 9});
-  m.gauges.push_back({"queue_depth", "Batches in the ring.", {Cluster::Options, 0, {}}, 12});
-  m.gauges.push_back({"queue_depth", "", {Cluster::Stocks, 0, {}}, 0.25});
+  m.gauges.push_back({"consumer_lag_batches", "Batches in the ring.", {Cluster::Options, 0, {}}, 12});
+  m.gauges.push_back({"consumer_lag_batches", "", {Cluster::Stocks, 0, {}}, 0.25});
   m.gauges.push_back({"weird", "Special values.", {Cluster::Stocks, 0, {{"v", "nan"}}}, std::nan("")});
   m.gauges.push_back({"weird", "", {Cluster::Stocks, 0, {{"v", "inf"}}}, std::numeric_limits<double>::infinity()});
-  m.histograms.push_back({"staleness_seconds",
+  m.histograms.push_back({"handler_seconds",
                           "Frame received to handed to the consumer.",
                           {Cluster::Options, 0, {{"kind", "batch"}}},
                           batch.snapshot()});
-  m.histograms.push_back({"staleness_seconds", "", {Cluster::Options, 0, {{"kind", "event"}}}, HistogramSnapshot{}});
+  m.histograms.push_back({"handler_seconds", "", {Cluster::Options, 0, {{"kind", "event"}}}, HistogramSnapshot{}});
   const std::string text = to_prometheus(m);
   const Exposition e = parse_exposition(text);
 
   EXPECT_EQ(e.value("ws_source_conflated_total", at("options", "0")), 7);
   EXPECT_EQ(e.help.at("ws_source_conflated_total"), "Quotes superseded by a newer one.");
-  EXPECT_EQ(e.value("ws_source_sheds_total", at("options", "0")), 2);  // prefix and suffix not doubled
+  EXPECT_EQ(e.value("ws_source_resyncs_total", at("options", "0")), 2);  // prefix and suffix not doubled
   EXPECT_EQ(e.value("ws_source_events_dropped_total", at("options", "0", "reason", "shed")), 9);
   EXPECT_EQ(e.value("ws_source_events_dropped_total", at("options", "0", "reason", "queue_full")), 9);
-  EXPECT_EQ(e.help.at("ws_source_events_dropped_total"), "Rows dropped, by reason.");
-  EXPECT_EQ(e.value("ws_source_queue_depth", at("options", "0")), 12);
-  EXPECT_EQ(e.value("ws_source_queue_depth", at("stocks", "0")), 0.25);
+  EXPECT_TRUE(e.help.at("ws_source_events_dropped_total").starts_with("Rows not delivered, by reason"));
+  EXPECT_EQ(e.value("ws_source_consumer_lag_batches", at("options", "0")), 12);
+  EXPECT_EQ(e.value("ws_source_consumer_lag_batches", at("stocks", "0")), 0.25);
   EXPECT_TRUE(std::isnan(e.value("ws_source_weird", at("stocks", "0", "v", "nan"))));
   EXPECT_TRUE(has_line(text, "ws_source_weird{cluster=\"stocks\",shard=\"0\",v=\"inf\"} +Inf"));
-  EXPECT_EQ(e.type.at("ws_source_staleness_seconds"), "histogram");
+  EXPECT_EQ(e.type.at("ws_source_handler_seconds"), "histogram");
 
   // Cumulative buckets in seconds, `le` in plain decimal, +Inf last, `_count` equal to it.
-  const std::string b = "ws_source_staleness_seconds_bucket{cluster=\"options\",shard=\"0\",kind=\"batch\",le=\"";
+  const std::string b = "ws_source_handler_seconds_bucket{cluster=\"options\",shard=\"0\",kind=\"batch\",le=\"";
   EXPECT_TRUE(has_line(text, b + "0.000001\"} 0"));
   EXPECT_TRUE(has_line(text, b + "0.0005\"} 1"));
   EXPECT_TRUE(has_line(text, b + "0.002\"} 1"));
@@ -582,11 +582,11 @@ TEST(Prometheus, ExtraCountersGaugesAndHistograms) {
   EXPECT_TRUE(has_line(text, b + "0.2\"} 4"));
   EXPECT_TRUE(has_line(text, b + "10\"} 4"));
   EXPECT_TRUE(has_line(text, b + "+Inf\"} 5"));
-  EXPECT_EQ(e.count("ws_source_staleness_seconds_bucket"), 2 * HistogramSnapshot::kBuckets);
-  EXPECT_DOUBLE_EQ(e.value("ws_source_staleness_seconds_sum", at("options", "0", "kind", "batch")),
+  EXPECT_EQ(e.count("ws_source_handler_seconds_bucket"), 2 * HistogramSnapshot::kBuckets);
+  EXPECT_DOUBLE_EQ(e.value("ws_source_handler_seconds_sum", at("options", "0", "kind", "batch")),
                    0.0005 + 0.003 + 0.003 + 0.15 + 20);
-  EXPECT_EQ(e.value("ws_source_staleness_seconds_count", at("options", "0", "kind", "batch")), 5);
-  EXPECT_EQ(e.value("ws_source_staleness_seconds_count", at("options", "0", "kind", "event")), 0);
+  EXPECT_EQ(e.value("ws_source_handler_seconds_count", at("options", "0", "kind", "batch")), 5);
+  EXPECT_EQ(e.value("ws_source_handler_seconds_count", at("options", "0", "kind", "event")), 0);
 }
 
 TEST(Prometheus, LabelValuesAndHelpAreEscaped) {

@@ -71,7 +71,9 @@ if [ "$sanitizers" = 1 ]; then
   rm -rf build/asan
   # Not the simulator and the loopback tests (their time goes to the Release run); the library,
   # its unit, golden, property and kernel tests.
-  cmake --preset asan -DWS_SOURCE_BUILD_BENCHMARKS=OFF -DWS_SOURCE_BUILD_EXAMPLES=OFF -DWS_SOURCE_BUILD_SIM=OFF
+  # Not ws_source::nats either (its tests, label nats, need a server and run in the Release tree).
+  cmake --preset asan -DWS_SOURCE_BUILD_BENCHMARKS=OFF -DWS_SOURCE_BUILD_EXAMPLES=OFF -DWS_SOURCE_BUILD_SIM=OFF \
+    -DWS_SOURCE_WITH_NATS=OFF
   cmake --build --preset asan -j "$jobs"
   step "ctest (ASan + UBSan)"
   # Not the allocation tests: they replace operator new themselves, which ASan also does (its
@@ -86,7 +88,7 @@ if [ "$sanitizers" = 1 ]; then
   # massive-sim in the same process (its io thread, the consumer, the simulator's threads).
   tsan_targets=(ws_source_stream_tests ws_source_integration_tests)
   rm -rf build/tsan
-  cmake --preset tsan -DWS_SOURCE_BUILD_BENCHMARKS=OFF -DWS_SOURCE_BUILD_EXAMPLES=OFF
+  cmake --preset tsan -DWS_SOURCE_BUILD_BENCHMARKS=OFF -DWS_SOURCE_BUILD_EXAMPLES=OFF -DWS_SOURCE_WITH_NATS=OFF
   cmake --build --preset tsan -j "$jobs" --target "${tsan_targets[@]}"
   step "ctest (TSan: label threaded, and the connection tests)"
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1

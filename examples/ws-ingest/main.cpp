@@ -2,10 +2,13 @@
 //
 // ws-ingest: the ingest demo and runner.
 //   ws-ingest demo [--duration S] [--rate R] [--scenario NAME] [--oracle-quotes N] [--jsonl FILE]
+//                [--sink jsonl:FILE | --sink nats://HOST:PORT]...   (both: sinks.hpp)
 //       starts massive-sim on loopback and ingests all four feeds from it (no API key);
-//   ws-ingest run --config FILE [--duration S] [--jsonl FILE] [--metrics-addr ADDR|off]
-//       ingests from the real service (the key from the file or MASSIVE_API_KEY).
-// Both print one summary line per second: events/s per feed, sockets, subscriptions, reconnects,
+//   ws-ingest run --config FILE [--duration S] [--jsonl FILE] [--sink SPEC]... [--metrics-addr ADDR|off]
+//       ingests from the real service (the key from the file or MASSIVE_API_KEY);
+//   ws-ingest eval-scheduler [--seeds N] [--scenario NAME] [--plot FILE.svg] ...
+//       the scheduler against an oracle and baselines on simulated markets, in virtual time.
+// demo and run print one summary line per second: events/s per feed, sockets, subscriptions, reconnects,
 // drops, parse errors, watermark lag and the consumer's staleness p99.
 
 #include <CLI/CLI.hpp>
@@ -26,7 +29,8 @@
 #include <ws_source/metrics_server.hpp>
 #include <ws_source/timestamp.hpp>
 
-#include "jsonl.hpp"
+#include "eval_command.hpp"
+#include "sinks.hpp"
 #include "summary.hpp"
 
 namespace {
@@ -36,22 +40,23 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void on_signal(int /*sig*/) { g_interrupted.store(true); }
 
 struct Options {
-  double duration_s{0};  // 0: until Ctrl-C
-  std::string jsonl;
+  double duration_s{0};                                      // 0: until Ctrl-C
+  std::string jsonl;                                         // --jsonl FILE: the same as --sink jsonl:FILE
+  std::vector<std::string> sinks;                            // --sink SPEC (sinks.hpp)
   std::string metrics_addr{ws_source::kDefaultMetricsAddr};  // --metrics-addr ADDR|off
 };
 
 /// Consumes the stream on this thread until it ends, the duration passes or Ctrl-C; prints the
 /// summary every second. Returns the process exit code.
 int ingest(ws_source::ConnectionManager& manager, const Options& opt, ws_source::BatchStream stream) {
-  std::ofstream jsonl_file;
-  if (!opt.jsonl.empty()) {
-    jsonl_file.open(opt.jsonl);
-    if (!jsonl_file) {
-      std::cerr << "ws-ingest: cannot write " << opt.jsonl << "\n";
-      manager.stop();
-      return 1;
-    }
+  std::vector<std::string> specs = opt.sinks;
+  if (!opt.jsonl.empty()) specs.insert(specs.begin(), "jsonl:" + opt.jsonl);
+  std::string sink_error;
+  auto sinks = ws_ingest::Sinks::open(specs, sink_error);
+  if (!sinks) {
+    std::cerr << "ws-ingest: " << sink_error << "\n";
+    manager.stop();
+    return 1;
   }
   // Prometheus text of the manager's counters, gauges and staleness histograms at /metrics.
   auto endpoint = ws_source::parse_metrics_addr(opt.metrics_addr);
@@ -92,10 +97,11 @@ int ingest(ws_source::ConnectionManager& manager, const Options& opt, ws_source:
       continue;
     }
     summary.add(**lease, ws_source::now_ns());
-    if (jsonl_file.is_open()) ws_ingest::write_jsonl(jsonl_file, **lease);
+    sinks->write(**lease);
   }
   std::cout << summary.line(manager.stats(), ws_source::now_ns()) << std::endl;
   std::cout << summary.totals() << std::endl;
+  sinks->finish(std::cout);
   return 0;
 }
 
@@ -105,6 +111,8 @@ void add_common(CLI::App& app, Options& opt) {
   app.add_option("--metrics-addr", opt.metrics_addr,
                  "serve Prometheus metrics at http://ADDR/metrics (HOST:PORT, :PORT, port 0 = any free one, or off)")
       ->capture_default_str();
+  app.add_option("--sink", opt.sinks,
+                 "also send every batch to jsonl:FILE or nats://HOST:PORT (JetStream; repeatable)");
 }
 
 }  // namespace
@@ -133,7 +141,15 @@ static int run_main(int argc, char** argv) {
   add_common(*run, opt);
   run->add_option("--config", config_path, "the TOML configuration (see ws-source.example.toml)")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  ws_ingest::EvalSchedulerCommand eval_scheduler(app);  // `eval-scheduler` (eval/eval_command.hpp)
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints the help, or the error naming the option
+    return code == 0 ? 0 : 2;      // bad command-line input: exit code 2
+  }
+  if (eval_scheduler.selected()) return eval_scheduler.run();
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 

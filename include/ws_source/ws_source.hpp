@@ -2,7 +2,8 @@
 #pragma once
 
 /// @file
-/// Umbrella header: everything in ws-source's public API.
+/// Umbrella header: everything in ws-source's public API (of the core library `ws_source::ws_source`;
+/// the NATS headers, nats_*.hpp, belong to `ws_source::nats` and are included on their own).
 
 #include "ws_source/activity_tracker.hpp"    // IWYU pragma: export
 #include "ws_source/batch_stream.hpp"        // IWYU pragma: export
@@ -10,6 +11,7 @@
 #include "ws_source/connection.hpp"          // IWYU pragma: export
 #include "ws_source/connection_manager.hpp"  // IWYU pragma: export
 #include "ws_source/histogram.hpp"           // IWYU pragma: export
+#include "ws_source/jsonl_sink.hpp"          // IWYU pragma: export
 #include "ws_source/logging.hpp"             // IWYU pragma: export
 #include "ws_source/metrics.hpp"             // IWYU pragma: export
 #include "ws_source/metrics_server.hpp"      // IWYU pragma: export
@@ -21,6 +23,7 @@
 #include "ws_source/scheduler.hpp"           // IWYU pragma: export
 #include "ws_source/secret.hpp"              // IWYU pragma: export
 #include "ws_source/shard.hpp"               // IWYU pragma: export
+#include "ws_source/sink.hpp"                // IWYU pragma: export
 #include "ws_source/status.hpp"              // IWYU pragma: export
 #include "ws_source/symbol.hpp"              // IWYU pragma: export
 #include "ws_source/timestamp.hpp"           // IWYU pragma: export

@@ -63,8 +63,14 @@ TEST(BatchStream, NextWithATimeoutTimesOut) {
     EXPECT_GE(std::chrono::steady_clock::now() - start, timeout);
   }
   EXPECT_FALSE(r.stream.ended());
+  // Long timeouts: 200 years (still inside steady_clock's 292-year range from boot) and
+  // nanoseconds::max(), whose deadline is past the range and saturates instead of overflowing.
+  // (The argument is std::chrono::nanoseconds: a longer duration, such as 1,000 years, would
+  // overflow at the call site, before next() could saturate it.)
   r.publish(0, 0);
-  EXPECT_TRUE(r.stream.next(std::chrono::hours(24 * 365 * 1000)));  // saturates, does not overflow
+  EXPECT_TRUE(r.stream.next(std::chrono::hours(24 * 365 * 200)));
+  r.publish(0, 1);
+  EXPECT_TRUE(r.stream.next(std::chrono::nanoseconds::max()));
 }
 
 TEST(BatchStream, KeepsEachRingsOrder) {

@@ -1,17 +1,25 @@
 // Copyright (c) James Kassemi, SC, US. All rights reserved.
 //
 // ws_source_scheduler_bench: the subscription scheduler and the activity tracker (Google
-// Benchmark). N known contracts (10,000 or 1,500,000), all tracked, with Zipf-like activity
-// (exponent 1.1; a total decayed count of ~43,000 trades, i.e. 250 trades/s over a 120 s
-// half-life, as in the prototype's evaluation market); 1,000 slots, the default config (top_n 500,
-// 1 % exploration, posterior draws) unless the name says otherwise.
+// Benchmark). N known contracts (10,000 or 1,500,000), all tracked, in a stationary market: the
+// contract of rank r has a decayed count of 5,300 / r^1.1 (Zipf-like; ~43,000 in all at 1.5 M,
+// i.e. ~250 trades/s over a 120 s half-life, the prototype's evaluation market), and the trades
+// between two rebalances (5 s) are drawn in proportion to those counts, as many as replace what
+// the 5 s of decay took (with the put-call credit: ~1,060 at 1.5 M, ~870 at 10 k), so every
+// rebalance sees the same market. The 10 k market is the 1.5 M one cut after rank 10,000: the
+// same top, the same cut, the same rates there. A call and its put are neighbours in rank (they
+// trade together; the pooling credit goes to a contract of about the same rate). 1,000 slots, the
+// default config (top_n 500, 1 % exploration, posterior draws) unless the name says otherwise.
 //
 //   BM_Rebalance/<N>                  one committed rebalance (tracker surface), in steady state:
-//                                     every iteration is 5 s later than the last, after a batch of
-//                                     15,000 trades (1 % of 1.5 M, the prototype's sync benchmark)
-//                                     recorded outside the timing
-//   BM_TradesThenRebalance/<N>        the same with the batch inside the timing: everything that
-//                                     brings the ranking up to date, plus the rebalance
+//                                     every iteration is 5 s later than the last, after that
+//                                     interval's trades, recorded outside the timing. The ranking
+//                                     is current when the rebalance starts: the tracker re-ranks a
+//                                     contract as each trade is recorded, nothing is deferred to
+//                                     the rebalance (that per-trade cost is BM_RecordTrade)
+//   BM_TradesThenRebalance/<N>        the same with the interval's trades inside the timing:
+//                                     everything that brings the ranking up to date, plus the
+//                                     rebalance
 //   BM_Rebalance10pctExplore/<N>      BM_Rebalance with 10 % exploration (100 slots; the
 //                                     prototype's benchmark config)
 //   BM_RebalanceUniform/<N>           BM_Rebalance with uniform draws: every known contract is
@@ -20,12 +28,13 @@
 //                                     contract's rate and selecting the top 1,000 (nth_element),
 //                                     with none of the scheduling
 //   BM_RecordTrade/<N>                ActivityTracker::record_option_trade (with the put-call
-//                                     credit) of an existing contract, Zipf-sampled
+//                                     credit) of an existing contract, drawn like the market's
 //   BM_StringSurface/<N>              update_priorities(map) + allocate_slots(1000) (the spec's
 //                                     convenience surface; 10 k only)
 //
-// Counters: tracker_MiB (memory_bytes() of the N-contract tracker), active, evictions (per
-// rebalance), trades (per iteration).
+// The timed rebalances include Google Benchmark's PauseTiming/ResumeTiming (about 0.7 us an
+// iteration on the development VM). Counters: tracker_MiB (memory_bytes() of the N-contract
+// tracker), active, evictions (per rebalance), trades (per iteration).
 
 #include <benchmark/benchmark.h>
 
@@ -50,8 +59,10 @@ using ws_source::Symbol;
 
 constexpr std::int64_t kS = 1'000'000'000;
 constexpr std::size_t kSlots = 1000;
-constexpr std::size_t kBatch = 15'000;
+constexpr std::int64_t kInterval = 5 * kS;  // the default rebalance interval
 constexpr std::int64_t kStart = 1'700'000'000 * kS;
+constexpr double kHalfLifeNs = 120e9;  // the default half-life
+constexpr double kPooling = 0.15;      // the default put-call credit
 
 std::uint64_t splitmix(std::uint64_t& state) {
   std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
@@ -60,7 +71,11 @@ std::uint64_t splitmix(std::uint64_t& state) {
   return z ^ (z >> 31U);
 }
 
-// OCC-shaped, 20 bytes, all distinct: O:R<3 digits>251219<C|P><8 digits>; calls and puts pair up.
+// A uniform double in [0, 1).
+double uniform(std::uint64_t& rng) { return static_cast<double>(splitmix(rng) >> 11U) / 9007199254740992.0; }
+
+// OCC-shaped, 20 bytes, all distinct: O:R<3 digits>251219<C|P><8 digits>; contract 2k and 2k + 1
+// are a call and its put.
 Symbol contract(std::size_t i) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "O:R%03zu251219%c%08zu", (i / 2) % 1000, i % 2 == 0 ? 'C' : 'P', i / 2);
@@ -70,40 +85,52 @@ Symbol contract(std::size_t i) {
 // Decayed count of the contract of rank `rank` (1-based): 5,300 / rank^1.1, ~43,000 in all at 1.5 M.
 double zipf_count(std::size_t rank) { return 5300.0 / std::pow(static_cast<double>(rank), 1.1); }
 
-// A Zipf-ish random rank in [0, n): log-uniform, so the top contracts get most trades.
-std::size_t sample_rank(std::uint64_t& rng, std::size_t n) {
-  const double u = static_cast<double>(splitmix(rng) >> 11U) / 9007199254740992.0;
-  return std::min(n - 1, static_cast<std::size_t>(std::pow(static_cast<double>(n), u)) - 1);
-}
-
 struct Universe {
-  std::vector<Symbol> symbols;  // by rank
+  std::vector<Symbol> symbols;     // by rank
+  std::vector<double> cumulative;  // cumulative[r]: the counts of ranks 0..r, for drawing trades
+  std::size_t per_interval{0};     // trades per interval
   ActivityTracker tracker;
   std::uint64_t rng{42};
   std::int64_t now{kStart};
 
   explicit Universe(std::size_t n) : tracker(SchedulerConfig{}) {
     symbols.reserve(n);
+    cumulative.reserve(n);
     tracker.reserve(n);
-    // The rank of contract i is a fixed shuffle, so ranks and symbol order are unrelated.
-    for (std::size_t i = 0; i < n; ++i) {
-      symbols.push_back(contract((i * 2654435761ULL) % n));
+    // Ranks 2k and 2k + 1 are a call and its put; the pairs are a fixed shuffle, so ranks and
+    // symbol order are unrelated (2654435761 is prime to n / 2 for both sizes).
+    for (std::size_t r = 0; r < n; ++r) {
+      symbols.push_back(contract(2 * ((r / 2 * 2654435761ULL) % (n / 2)) + r % 2));
     }
+    double total = 0;
     for (std::size_t r = 0; r < n; ++r) {
       // Spread over the last 10 minutes, so scores are not all stamped at one time.
       const auto ts = now - static_cast<std::int64_t>(splitmix(rng) % 600) * kS;
-      tracker.record(symbols[r], ts, zipf_count(r + 1) * std::exp2(static_cast<double>(now - ts) / 120e9), 0);
+      tracker.record(symbols[r], ts, zipf_count(r + 1) * std::exp2(static_cast<double>(now - ts) / kHalfLifeNs), 0);
+      total += zipf_count(r + 1);
+      cumulative.push_back(total);
     }
+    // An interval's decay takes (1 - 2^(-interval / half-life)) of every count; each trade gives
+    // back 1 to its contract and the pooling credit to its pair.
+    const double decayed = total * (1.0 - std::exp2(-static_cast<double>(kInterval) / kHalfLifeNs));
+    per_interval = static_cast<std::size_t>(std::lround(decayed / (1.0 + kPooling)));
   }
 
-  // A batch of trades over the next 5 s (put-call pooling on), then now += 5 s.
-  void trades(std::size_t count) {
-    for (std::size_t i = 0; i < count; ++i) {
-      const std::size_t r = sample_rank(rng, symbols.size());
-      const auto ts = now + static_cast<std::int64_t>(i) * 5 * kS / static_cast<std::int64_t>(count);
+  // A rank drawn in proportion to its count.
+  std::size_t draw_rank() {
+    const double x = uniform(rng) * cumulative.back();
+    const auto it = std::upper_bound(cumulative.begin(), cumulative.end(), x);
+    return std::min(static_cast<std::size_t>(it - cumulative.begin()), symbols.size() - 1);
+  }
+
+  // One interval's trades (put-call pooling on), spread over the next 5 s, then now += 5 s.
+  void trades() {
+    for (std::size_t i = 0; i < per_interval; ++i) {
+      const std::size_t r = draw_rank();
+      const auto ts = now + static_cast<std::int64_t>(i) * kInterval / static_cast<std::int64_t>(per_interval);
       tracker.record_option_trade(symbols[r], ts, static_cast<double>(1 + splitmix(rng) % 10));
     }
-    now += 5 * kS;
+    now += kInterval;
   }
 };
 
@@ -133,7 +160,7 @@ void run_rebalances(benchmark::State& state, const SchedulerConfig& cfg, bool ti
     if (!time_trades) {
       state.PauseTiming();
     }
-    u.trades(kBatch);
+    u.trades();
     if (!time_trades) {
       state.ResumeTiming();
     }
@@ -147,7 +174,7 @@ void run_rebalances(benchmark::State& state, const SchedulerConfig& cfg, bool ti
   state.counters["active"] = static_cast<double>(active);
   state.counters["evictions"] = benchmark::Counter(static_cast<double>(evictions), benchmark::Counter::kAvgIterations);
   if (time_trades) {
-    state.counters["trades"] = static_cast<double>(kBatch);
+    state.counters["trades"] = static_cast<double>(u.per_interval);
   }
 }
 
@@ -182,7 +209,7 @@ void BM_RecordTrade(benchmark::State& state) {
   Universe& u = universe(static_cast<std::size_t>(state.range(0)));
   std::vector<std::size_t> ranks(1 << 16);
   for (auto& r : ranks) {
-    r = sample_rank(u.rng, u.symbols.size());
+    r = u.draw_rank();
   }
   std::size_t i = 0;
   std::int64_t ts = u.now;
@@ -205,14 +232,14 @@ void BM_StringSurface(benchmark::State& state) {
   }
 }
 
-// Fixed iteration counts where each iteration also records 15,000 trades (outside the timing or
-// not) or rescans 1.5 M contracts, so that a run with 5 repetitions takes minutes, not an hour.
-BENCHMARK(BM_Rebalance)->Arg(10'000)->Iterations(400)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Rebalance)->Arg(1'500'000)->Iterations(60)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_TradesThenRebalance)->Arg(10'000)->Iterations(100)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_TradesThenRebalance)->Arg(1'500'000)->Iterations(20)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Rebalance10pctExplore)->Arg(10'000)->Iterations(200)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Rebalance10pctExplore)->Arg(1'500'000)->Iterations(40)->Unit(benchmark::kMicrosecond);
+// Fixed iteration counts where each iteration also records an interval's trades (outside the
+// timing or not) or rescans 1.5 M contracts, so that a run with 5 repetitions takes minutes.
+BENCHMARK(BM_Rebalance)->Arg(10'000)->Iterations(1000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Rebalance)->Arg(1'500'000)->Iterations(200)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_TradesThenRebalance)->Arg(10'000)->Iterations(500)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_TradesThenRebalance)->Arg(1'500'000)->Iterations(100)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Rebalance10pctExplore)->Arg(10'000)->Iterations(500)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Rebalance10pctExplore)->Arg(1'500'000)->Iterations(100)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RebalanceUniform)->Arg(10'000)->Iterations(200)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RebalanceUniform)->Arg(1'500'000)->Iterations(3)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FullRescanTopK)->Arg(10'000)->Unit(benchmark::kMicrosecond);

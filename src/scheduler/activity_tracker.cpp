@@ -181,6 +181,7 @@ std::vector<RankedContract> ActivityTracker::top(std::size_t k, std::int64_t now
   const detail::sched::TrackerView view(*impl_, now_ns);
   auto walker = view.walker();
   std::vector<detail::sched::Candidate> best;
+  std::vector<detail::sched::Candidate> heap;
   const auto better = [&](const detail::sched::Candidate& a, const detail::sched::Candidate& b) {
     if (a.priority != b.priority) {
       return a.priority > b.priority;
@@ -188,7 +189,8 @@ std::vector<RankedContract> ActivityTracker::top(std::size_t k, std::int64_t now
     return view.symbol(a.handle) < view.symbol(b.handle);
   };
   detail::sched::collect_best(
-      walker, k, [](std::uint32_t) { return false; }, [&](std::uint32_t h) { return view.priority(h); }, better, best);
+      walker, k, [](std::uint32_t) { return false; }, [&](std::uint32_t h) { return view.priority(h); }, better, best,
+      heap);
   std::sort(best.begin(), best.end(), better);
   std::vector<RankedContract> out;
   out.reserve(best.size());

@@ -2,15 +2,17 @@
 #pragma once
 
 /// @file
-/// `HandleMap<V>`: a small open-addressing map from 32-bit candidate handles to values, built
-/// once per plan for the membership tests of the candidate walk (taken, excluded, incumbent,
-/// exploration tier). A few nanoseconds a lookup, no node allocations; sized up front from the
-/// number of keys expected (it grows if that was too few). No erase. Not thread-safe; a value
-/// type owned by its plan.
+/// `HandleMap<V>`: a small open-addressing map from 32-bit candidate handles to values, filled
+/// once per plan (a handle's incumbent index, its exploration tier). A few nanoseconds a lookup,
+/// no node allocations; sized up front from the number of keys expected (it grows if that was too
+/// few), and `reset` empties it for the next plan while keeping its memory. No erase. Not
+/// thread-safe; a value type owned by its plan's scratch.
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace ws_source::detail::sched {
@@ -21,27 +23,44 @@ class HandleMap {
   /// Room for `expected` keys at a load of at most 1/2 before growing.
   explicit HandleMap(std::size_t expected = 0) { rebuild(std::bit_ceil(expected * 2 + 16)); }
 
-  /// Inserts `key -> value`; false (and no change) if `key` is present. `key` must not be
-  /// `kEmpty`.
-  bool insert(std::uint32_t key, V value) {
-    if ((size_ + 1) * 2 > keys_.size()) {
+  /// Empties it, with room for `expected` keys at a load of at most 1/2: keeps its memory unless
+  /// that is more than 4 times what `expected` needs (O(capacity), no allocation in steady state).
+  void reset(std::size_t expected) {
+    const std::size_t want = std::bit_ceil(expected * 2 + 16);
+    if (keys_.size() < want || keys_.size() / 4 > want) {
+      rebuild(want);
+    } else if (size_ != 0) {
+      std::fill(keys_.begin(), keys_.end(), kEmpty);
+      size_ = 0;
+    }
+  }
+
+  /// Inserts `key -> value` and returns a pointer to the value and true; if `key` is present,
+  /// the pointer to its value (unchanged) and false. `key` must not be `kEmpty`. The pointer is
+  /// valid until the next insert.
+  [[gnu::always_inline]] std::pair<V*, bool> try_emplace(std::uint32_t key, V value) {
+    if ((size_ + 1) * 2 > keys_.size()) [[unlikely]] {
       grow();
     }
     std::size_t i = slot(key);
     while (keys_[i] != kEmpty) {
       if (keys_[i] == key) {
-        return false;
+        return {&values_[i], false};
       }
       i = (i + 1) & mask_;
     }
     keys_[i] = key;
     values_[i] = value;
     ++size_;
-    return true;
+    return {&values_[i], true};
   }
 
+  /// Inserts `key -> value`; false (and no change) if `key` is present. `key` must not be
+  /// `kEmpty`.
+  [[gnu::always_inline]] bool insert(std::uint32_t key, V value) { return try_emplace(key, value).second; }
+
   /// The value of `key`, or nullptr.
-  [[nodiscard]] const V* find(std::uint32_t key) const noexcept {
+  [[nodiscard]] [[gnu::always_inline]] const V* find(std::uint32_t key) const noexcept {
     for (std::size_t i = slot(key);; i = (i + 1) & mask_) {
       if (keys_[i] == key) {
         return &values_[i];
@@ -71,7 +90,7 @@ class HandleMap {
     size_ = 0;
   }
 
-  void grow() {
+  [[gnu::noinline]] void grow() {
     std::vector<std::uint32_t> keys = std::move(keys_);
     std::vector<V> values = std::move(values_);
     rebuild(keys.size() * 2);

@@ -59,18 +59,20 @@ struct Candidate {
 /// Collects from `walker` (blocks of handles from `next_block(span, bound)`, false when done)
 /// the `k` best candidates that `skip` does not reject, with their `priority(handle)`, by
 /// `better` (priority, then symbol). Whole blocks are taken while they fit; the block where the
-/// `k`-th falls goes through a bounded heap, so memory stays O(k) however large a block is. The
-/// walk stops after that block if its priorities are all positive; candidates at priority 0 tie
-/// (broken by symbol), so then every later one is looked at too. Returns true if the walker is
-/// exhausted. `out` holds at most `k` candidates, unordered.
+/// `k`-th falls goes through a bounded heap (`heap`, the caller's scratch, left unspecified), so
+/// memory stays O(k) however large a block is. The walk stops after that block if its priorities
+/// are all positive; candidates at priority 0 tie (broken by symbol), so then every later one is
+/// looked at too. Returns true if the walker is exhausted. `out` holds at most `k` candidates,
+/// unordered (whole blocks in walk order, then the heap's). Allocates only to grow `out` and
+/// `heap` past their capacity.
 template <class Walker, class Skip, class Priority, class Better>
 bool collect_best(Walker& walker, std::size_t k, Skip&& skip, Priority&& priority, Better&& better,
-                  std::vector<Candidate>& out) {
+                  std::vector<Candidate>& out, std::vector<Candidate>& heap) {
   out.clear();
+  heap.clear();  // the best `k - out.size()` of the boundary, worst on top
   if (k == 0) {
     return false;
   }
-  std::vector<Candidate> heap;  // the best `k - out.size()` of the boundary, worst on top
   std::size_t room = 0;
   std::span<const std::uint32_t> block;
   double bound = 0;
@@ -156,38 +158,43 @@ struct ExploreKey {
   }
 };
 
-/// Keeps the `k` smallest keys pushed into it (a max-heap of size `k`).
+/// Keeps the `k` smallest keys pushed into it (a max-heap of size `k`), in the caller's
+/// `storage` (emptied first; its memory is reused).
 class SmallestKeys {
  public:
-  explicit SmallestKeys(std::size_t k) : k_(k) { heap_.reserve(std::min<std::size_t>(k, 1U << 16U)); }
+  SmallestKeys(std::size_t k, std::vector<ExploreKey>& storage) : heap_(&storage), k_(k) {
+    heap_->clear();
+    heap_->reserve(std::min<std::size_t>(k, 1U << 16U));
+  }
 
   /// True once `k` keys are kept: a new key must then be smaller than `bar()` to get in.
-  [[nodiscard]] bool full() const noexcept { return k_ > 0 && heap_.size() >= k_; }
+  [[nodiscard]] bool full() const noexcept { return k_ > 0 && heap_->size() >= k_; }
   /// The largest key kept (only when `full()`).
-  [[nodiscard]] const ExploreKey& bar() const noexcept { return heap_.front(); }
+  [[nodiscard]] const ExploreKey& bar() const noexcept { return heap_->front(); }
 
   void push(const ExploreKey& key) {
+    auto& h = *heap_;
     if (k_ == 0) {
       return;
     }
-    if (heap_.size() < k_) {
-      heap_.push_back(key);
-      std::push_heap(heap_.begin(), heap_.end());
-    } else if (key < heap_.front()) {
-      std::pop_heap(heap_.begin(), heap_.end());
-      heap_.back() = key;
-      std::push_heap(heap_.begin(), heap_.end());
+    if (h.size() < k_) {
+      h.push_back(key);
+      std::push_heap(h.begin(), h.end());
+    } else if (key < h.front()) {
+      std::pop_heap(h.begin(), h.end());
+      h.back() = key;
+      std::push_heap(h.begin(), h.end());
     }
   }
 
-  /// The kept keys, smallest first.
-  [[nodiscard]] std::vector<ExploreKey> sorted() && {
-    std::sort_heap(heap_.begin(), heap_.end());
-    return std::move(heap_);
+  /// The kept keys, smallest first (the storage's contents; the pool is spent).
+  [[nodiscard]] std::span<const ExploreKey> sorted() {
+    std::sort_heap(heap_->begin(), heap_->end());
+    return *heap_;
   }
 
  private:
-  std::vector<ExploreKey> heap_;
+  std::vector<ExploreKey>* heap_;
   std::size_t k_;
 };
 

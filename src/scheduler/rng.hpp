@@ -84,20 +84,64 @@ inline constexpr double kMinWeight = 1e-12;
   return static_cast<double>((d >> 32U) + 1) / 4294967296.0;
 }
 
+/// The integer `L` such that `(d >> 32) < L` exactly when `posterior_u1(d) <= u1_cut` (2^32 for a
+/// cut of 1 or more: every draw). `posterior_u1(d)` is `(X + 1) / 2^32` with `X = d >> 32`;
+/// scaling by 2^32 is exact, so `u1 > u1_cut` is `X + 1 > u1_cut · 2^32`, i.e. `X >= floor(u1_cut
+/// · 2^32)` for the integer `X`.
+[[nodiscard]] inline std::uint64_t posterior_u1_limit(double u1_cut) noexcept {
+  if (!(u1_cut < 1.0)) {
+    return std::uint64_t{1} << 32U;
+  }
+  return u1_cut > 0.0 ? static_cast<std::uint64_t>(std::floor(u1_cut * 4294967296.0)) : 0;
+}
+
+/// True if the angle `2π·u2` of the posterior draw `d` has a cosine of at most 0, surely: `u2` in
+/// [0.2617, 0.7383] (the quarter turns, with room for the rounding of `2π·u2` and of `cos`). Such
+/// a draw samples at most its decayed count `n` (`z <= 0`).
+[[nodiscard]] constexpr bool posterior_angle_nonpositive(std::uint64_t d) noexcept {
+  constexpr std::uint32_t kFrom = 0x43000000U;  // 0.26172 · 2^32
+  constexpr std::uint32_t kTo = 0xBD000000U;    // 0.73828 · 2^32
+  return static_cast<std::uint32_t>(static_cast<std::uint32_t>(d) - kFrom) <= kTo - kFrom;
+}
+
+/// The parts of a posterior draw (see `posterior_key`) before its angle: the decayed count `n`,
+/// `√n`, the Box–Muller radius `sqrt(−2 ln u1)` and the angle's uniform `u2`.
+struct PosteriorDraw {
+  double n;
+  double root_n;
+  double radius;
+  double u2;
+};
+
+[[nodiscard]] inline PosteriorDraw posterior_draw(std::uint64_t d, double priority, double window_s) noexcept {
+  double n = priority * window_s;
+  n = std::isfinite(n) && n > 0.0 ? n : 0.0;
+  const double u1 = posterior_u1(d);                                        // (0, 1]
+  const double u2 = static_cast<double>(d & 0xffffffffULL) / 4294967296.0;  // [0, 1)
+  return {n, std::sqrt(n), std::sqrt(-2.0 * std::log(u1)), u2};
+}
+
+/// The largest sample a draw with these parts can give, whatever its angle: the sample of
+/// `posterior_key` is at most this (|cos| <= 1 and every step rounds monotonically).
+[[nodiscard]] inline float posterior_bound(const PosteriorDraw& x) noexcept {
+  return static_cast<float>(std::fmax(x.n + x.root_n * x.radius, 0.0));
+}
+
+/// `posterior_key(d, priority, window_s)` from `posterior_draw(d, priority, window_s)`.
+[[nodiscard]] inline std::uint64_t posterior_key(const PosteriorDraw& x, std::uint64_t d) noexcept {
+  const double z = x.radius * std::cos(2.0 * std::numbers::pi * x.u2);
+  const double sample = std::fmax(x.n + x.root_n * z, 0.0);
+  const auto bits = std::uint64_t{std::bit_cast<std::uint32_t>(static_cast<float>(sample))};
+  return ~((bits << 20U) | (mix64(d) >> 44U));
+}
+
 /// Posterior-sampling key (Thompson sampling): a draw of the decayed event count `n = priority ×
 /// window_s` perturbed by its Poisson noise, `n + √n·z` with `z` standard normal (Box–Muller from
 /// the two halves of `d`), floored at 0 and quantized to float. Larger samples are preferred, so
 /// the key is the complement of `(sample bits << 20) | 20 random bits` (the random bits break
 /// ties, e.g. among silent candidates, which all sample 0).
 [[nodiscard]] inline std::uint64_t posterior_key(std::uint64_t d, double priority, double window_s) noexcept {
-  double n = priority * window_s;
-  n = std::isfinite(n) && n > 0.0 ? n : 0.0;
-  const double u1 = posterior_u1(d);                                        // (0, 1]
-  const double u2 = static_cast<double>(d & 0xffffffffULL) / 4294967296.0;  // [0, 1)
-  const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
-  const double sample = std::fmax(n + std::sqrt(n) * z, 0.0);
-  const auto bits = std::uint64_t{std::bit_cast<std::uint32_t>(static_cast<float>(sample))};
-  return ~((bits << 20U) | (mix64(d) >> 44U));
+  return posterior_key(posterior_draw(d, priority, window_s), d);
 }
 
 /// Bound on `|z|` in `posterior_key`: Box–Muller with `u1 >= 2^-32` gives at most

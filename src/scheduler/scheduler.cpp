@@ -2,8 +2,10 @@
 #include "ws_source/scheduler.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <numbers>
 
 #include "scheduler/plan.hpp"
@@ -14,7 +16,6 @@ namespace ws_source {
 
 namespace {
 
-using detail::sched::Chosen;
 using detail::sched::Incumbent;
 using detail::sched::sanitize;
 
@@ -39,6 +40,47 @@ SchedulerConfig clamped(SchedulerConfig c) noexcept {
   return c;
 }
 
+/// The scheduler's reusable `PlanScratch`, lent to one plan at a time: a plan that finds it in
+/// use (`const` calls may run concurrently) gets a fresh one of its own. A copy starts empty (the
+/// scratch is working memory, not state).
+class ScratchPool {
+ public:
+  ScratchPool() = default;
+  ScratchPool(const ScratchPool& /*other*/) noexcept {}
+  ScratchPool& operator=(const ScratchPool& /*other*/) noexcept { return *this; }
+  ScratchPool(ScratchPool&&) = delete;
+  ScratchPool& operator=(ScratchPool&&) = delete;
+  ~ScratchPool() = default;
+
+  /// The scratch for the lease's lifetime.
+  class Lease {
+   public:
+    explicit Lease(const ScratchPool& pool) : pool_(&pool) {
+      if (pool.busy_.test_and_set(std::memory_order_acquire)) {
+        own_ = std::make_unique<detail::sched::PlanScratch>();
+      }
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Lease(Lease&&) = delete;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (!own_) {
+        pool_->busy_.clear(std::memory_order_release);
+      }
+    }
+    [[nodiscard]] detail::sched::PlanScratch& get() const noexcept { return own_ ? *own_ : pool_->scratch_; }
+
+   private:
+    const ScratchPool* pool_;
+    std::unique_ptr<detail::sched::PlanScratch> own_;
+  };
+
+ private:
+  mutable std::atomic_flag busy_;  // clear: the scratch is free
+  mutable detail::sched::PlanScratch scratch_;
+};
+
 }  // namespace
 
 struct SubscriptionScheduler::Impl {
@@ -46,7 +88,8 @@ struct SubscriptionScheduler::Impl {
   detail::sched::PrioritySnapshot snapshot;
   std::vector<Incumbent> incumbents;
   std::unordered_map<Symbol, std::int64_t> excluded;
-  std::unordered_map<Symbol, std::uint64_t> explored;
+  std::vector<detail::sched::Explored> explored;  // the picks of the last memory epochs
+  ScratchPool scratch_pool;
   std::uint64_t epoch{0};
   std::optional<std::int64_t> last_rebalance_ns;
   std::optional<std::size_t> learned;
@@ -73,61 +116,63 @@ struct SubscriptionScheduler::Impl {
     return p;
   }
 
+  /// Plans over `view`; the result is in `scratch` (see `PlanScratch`).
   template <class View>
-  [[nodiscard]] std::vector<Chosen> choose(const View& view, std::size_t total_slots, std::int64_t now_ns) const {
+  void choose(const View& view, std::size_t total_slots, std::int64_t now_ns,
+              detail::sched::PlanScratch& scratch) const {
     const detail::sched::PolicyState state{incumbents, excluded, explored};
-    return detail::sched::plan(params(total_slots, now_ns), state, view);
+    detail::sched::plan(params(total_slots, now_ns), state, view, scratch);
   }
 
-  [[nodiscard]] Allocation to_allocation(const std::vector<Chosen>& chosen, std::size_t total_slots) const {
+  /// The allocation a plan chose (in `scratch`), with its diff against the incumbents.
+  [[nodiscard]] Allocation to_allocation(const detail::sched::PlanScratch& scratch, std::size_t total_slots) const {
     Allocation a;
     a.epoch = epoch + 1;
     a.total_slots = total_slots;
     a.capacity = capacity(total_slots);
-    a.active.reserve(chosen.size());
-    std::vector<bool> kept(incumbents.size(), false);
-    for (const Chosen& c : chosen) {
-      a.active.push_back({c.symbol, c.role});
-      if (c.incumbent < 0) {
-        a.added.push_back(c.symbol);
-      } else {
-        kept[static_cast<std::size_t>(c.incumbent)] = true;
+    const std::vector<Incumbent>& chosen = scratch.chosen;
+    a.active.resize(chosen.size());
+    a.added.reserve(chosen.size() - (incumbents.size() - scratch.dropped.size()));
+    a.removed.reserve(scratch.dropped.size());
+    for (std::size_t k = 0; k < chosen.size(); ++k) {
+      a.active[k].symbol = chosen[k].symbol;  // (field by field: no temporary)
+      a.active[k].role = chosen[k].role;
+      if (scratch.chosen_incumbent[k] < 0) {
+        a.added.push_back(chosen[k].symbol);
       }
     }
-    for (std::size_t i = 0; i < incumbents.size(); ++i) {
-      if (!kept[i]) {
-        a.removed.push_back(incumbents[i].symbol);
-      }
+    for (const std::uint32_t i : scratch.dropped) {
+      a.removed.push_back(incumbents[i].symbol);
     }
     return a;
   }
 
   template <class View>
+  [[nodiscard]] Allocation preview(const View& view, std::size_t total_slots, std::int64_t now_ns) const {
+    const ScratchPool::Lease lease(scratch_pool);
+    detail::sched::PlanScratch& sc = lease.get();
+    choose(view, total_slots, now_ns, sc);
+    return to_allocation(sc, total_slots);
+  }
+
+  template <class View>
   Allocation rebalance(const View& view, std::size_t total_slots, std::int64_t now_ns) {
     std::erase_if(excluded, [&](const auto& e) { return e.second <= now_ns; });
-    const std::vector<Chosen> chosen = choose(view, total_slots, now_ns);
-    Allocation a = to_allocation(chosen, total_slots);
+    const ScratchPool::Lease lease(scratch_pool);
+    detail::sched::PlanScratch& sc = lease.get();
+    choose(view, total_slots, now_ns, sc);
+    Allocation a = to_allocation(sc, total_slots);
     const std::uint64_t next_epoch = epoch + 1;
-    std::vector<Incumbent> next;
-    next.reserve(chosen.size());
-    for (const Chosen& c : chosen) {
-      std::int64_t since = now_ns;
-      if (!c.fresh_pick && c.incumbent >= 0) {
-        const Incumbent& old = incumbents[static_cast<std::size_t>(c.incumbent)];
-        if (old.role == c.role) {
-          since = old.since_ns;  // a role kept from the last epoch keeps its start
-        }
-      }
-      next.push_back({c.symbol, c.role, since, c.priority, c.handle});
-      if (c.fresh_pick) {
-        explored[c.symbol] = next_epoch;
-      }
+    const std::uint64_t memory = cfg.exploration_memory_epochs;
+    std::erase_if(explored, [&](const detail::sched::Explored& e) {
+      return next_epoch - std::min(e.epoch, next_epoch) > memory;
+    });
+    for (std::size_t k = sc.fresh_from; k < sc.chosen.size(); ++k) {
+      explored.push_back({sc.chosen[k].symbol, next_epoch, sc.chosen[k].handle});
     }
-    incumbents = std::move(next);
+    incumbents.swap(sc.chosen);  // the chosen set is committed; the old one's memory is scratch
     epoch = next_epoch;
     last_rebalance_ns = now_ns;
-    const std::uint64_t memory = cfg.exploration_memory_epochs;
-    std::erase_if(explored, [&](const auto& e) { return next_epoch - std::min(e.second, next_epoch) > memory; });
     return a;
   }
 
@@ -167,7 +212,9 @@ void SubscriptionScheduler::update_priorities(const std::unordered_map<std::stri
 
 std::unordered_map<std::string, bool> SubscriptionScheduler::allocate_slots(std::size_t total_slots) const {
   const Impl& s = *impl_;
-  const std::vector<Chosen> chosen = s.choose(s.snapshot, total_slots, next_rebalance_ns());
+  const ScratchPool::Lease lease(s.scratch_pool);
+  s.choose(s.snapshot, total_slots, next_rebalance_ns(), lease.get());
+  const std::vector<Incumbent>& chosen = lease.get().chosen;
   std::unordered_map<std::string, bool> out;
   out.reserve(s.snapshot.size() + s.incumbents.size());
   for (std::uint32_t h = 0; h < s.snapshot.handle_limit(); ++h) {
@@ -176,14 +223,14 @@ std::unordered_map<std::string, bool> SubscriptionScheduler::allocate_slots(std:
   for (const Incumbent& i : s.incumbents) {
     out.emplace(i.symbol.str(), false);
   }
-  for (const Chosen& c : chosen) {
+  for (const Incumbent& c : chosen) {
     out[c.symbol.str()] = true;
   }
   return out;
 }
 
 Allocation SubscriptionScheduler::plan(std::size_t total_slots, std::int64_t now_ns) const {
-  return impl_->to_allocation(impl_->choose(impl_->snapshot, total_slots, now_ns), total_slots);
+  return impl_->preview(impl_->snapshot, total_slots, now_ns);
 }
 
 Allocation SubscriptionScheduler::rebalance(std::size_t total_slots, std::int64_t now_ns) {
@@ -199,7 +246,7 @@ std::size_t SubscriptionScheduler::known_count() const noexcept { return impl_->
 Allocation SubscriptionScheduler::plan(const ActivityTracker& tracker, std::size_t total_slots,
                                        std::int64_t now_ns) const {
   const detail::sched::TrackerView view(detail::TrackerAccess::impl(tracker), now_ns);
-  return impl_->to_allocation(impl_->choose(view, total_slots, now_ns), total_slots);
+  return impl_->preview(view, total_slots, now_ns);
 }
 
 Allocation SubscriptionScheduler::rebalance(const ActivityTracker& tracker, std::size_t total_slots,

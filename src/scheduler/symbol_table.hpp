@@ -41,7 +41,7 @@ class SymbolTable {
 
   [[nodiscard]] const Symbol& symbol(std::uint32_t id) const noexcept { return symbols_[id]; }
   [[nodiscard]] std::uint64_t hash(std::uint32_t id) const noexcept { return hashes_[id]; }
-  /// The hashes by id (for prefetching walks).
+  /// The hashes by id (for walks over many ids).
   [[nodiscard]] const std::uint64_t* hashes() const noexcept { return hashes_.data(); }
   [[nodiscard]] bool live(std::uint32_t id) const noexcept { return id < symbols_.size() && !symbols_[id].empty(); }
 

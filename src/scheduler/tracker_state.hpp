@@ -43,8 +43,10 @@ struct ActivityTracker::Impl {
   }
   /// The rate at `now` of a contract whose log-score is `s`. The one formula every reader uses
   /// (so that `rates()`, `top()` and the scheduler's view agree to the bit).
-  [[nodiscard]] double rate_at(double s, std::int64_t now) const noexcept {
-    return std::exp2(s - units(now)) * count_to_rate;
+  [[nodiscard]] double rate_at(double s, std::int64_t now) const noexcept { return rate_in(s, units(now)); }
+  /// `rate_at(s, now)` given `units(now)` (the same bits; for readers of many contracts at once).
+  [[nodiscard]] double rate_in(double s, double now_units) const noexcept {
+    return std::exp2(s - now_units) * count_to_rate;
   }
   [[nodiscard]] static std::int64_t bucket(double s) noexcept { return detail::sched::ScoreOrder::bucket_of(s); }
   [[nodiscard]] double score(std::uint32_t id) const noexcept { return scores[id]; }
@@ -71,10 +73,10 @@ namespace sched {
 /// The tracker's ranking as of `now_ns`: handles are contract ids, priorities the rates.
 class TrackerView {
  public:
-  TrackerView(const TrackerAccess::Impl& t, std::int64_t now_ns) noexcept : t_(&t), now_(now_ns) {}
+  TrackerView(const TrackerAccess::Impl& t, std::int64_t now_ns) noexcept : t_(&t), units_(t.units(now_ns)) {}
 
   [[nodiscard]] std::uint32_t handle_limit() const noexcept { return t_->table.id_limit(); }
-  [[nodiscard]] double priority(std::uint32_t id) const noexcept { return t_->rate_at(t_->score(id), now_); }
+  [[nodiscard]] double priority(std::uint32_t id) const noexcept { return t_->rate_in(t_->score(id), units_); }
   [[nodiscard]] const Symbol& symbol(std::uint32_t id) const noexcept { return t_->table.symbol(id); }
   [[nodiscard]] std::uint64_t hash(std::uint32_t id) const noexcept { return t_->table.hash(id); }
   [[nodiscard]] const std::uint64_t* hashes() const noexcept { return t_->table.hashes(); }
@@ -90,7 +92,7 @@ class TrackerView {
         return false;
       }
       // A hair above the edge's rate, so that rounding cannot put a member above the bound.
-      bound = v_->t_->rate_at(ScoreOrder::lower_edge(b_ + 1), v_->now_) * (1.0 + 1e-9);
+      bound = v_->t_->rate_in(ScoreOrder::lower_edge(b_ + 1), v_->units_) * (1.0 + 1e-9);
       block = order.bucket(b_);
       b_ = order.next_below(b_);
       return true;
@@ -104,7 +106,7 @@ class TrackerView {
 
  private:
   const TrackerAccess::Impl* t_;
-  std::int64_t now_;
+  double units_;  // t_->units(now_ns)
 };
 
 }  // namespace sched

@@ -3,7 +3,9 @@
 // (malloc_usable_size of every block, so malloc's rounding is included): 1.5 M tracked contracts
 // in under 128 MiB, grown without a reserve (the worst case of vector doubling) and with one;
 // memory_bytes() agrees with the count; a rebalance of 1,000 slots over them allocates little and
-// keeps less. (Its own executable: the replacement is process-wide.)
+// keeps less; in steady state a rebalance allocates only the allocation it returns (its working
+// memory is kept from one rebalance to the next). (Its own executable: the replacement is
+// process-wide.)
 #include <gtest/gtest.h>
 #include <malloc.h>
 
@@ -25,8 +27,10 @@
 namespace {
 std::atomic<std::size_t> g_live{0};
 std::atomic<std::size_t> g_peak{0};
+std::atomic<std::size_t> g_news{0};  // blocks allocated
 
 void count_new(void* p) {
+  g_news.fetch_add(1, std::memory_order_relaxed);
   const std::size_t now = g_live.fetch_add(malloc_usable_size(p), std::memory_order_relaxed) + malloc_usable_size(p);
   std::size_t peak = g_peak.load(std::memory_order_relaxed);
   while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
@@ -156,4 +160,49 @@ TEST(SchedulerMemory, SustainedTradingDoesNotGrowTheTracker) {
   std::printf("tracker of %zu after 100 batches: %.2f MiB, after 400: %.2f MiB\n", t.size(),
               static_cast<double>(after_100) / kMiB, static_cast<double>(t.memory_bytes()) / kMiB);
   EXPECT_LE(static_cast<double>(t.memory_bytes()), 1.03 * static_cast<double>(after_100));
+}
+
+TEST(SchedulerMemory, ASteadyRebalanceAllocatesOnlyItsResult) {
+  // 10,000 contracts with Zipf-like rates and trades between rebalances, as in
+  // bench/scheduler_bench.cpp. Once warmed up, a rebalance (or a preview) allocates at most the
+  // three vectors of the Allocation it returns: its scratch, the subscribed set and the
+  // exploration memory reuse their memory.
+  constexpr std::size_t n = 10'000;
+  ActivityTracker t(SchedulerConfig{});
+  std::vector<Symbol> symbols;
+  std::int64_t now = 600 * kS;
+  for (std::size_t i = 0; i < n; ++i) {
+    symbols.push_back(contract(i));
+    t.record(symbols.back(), now - static_cast<std::int64_t>(i % 600) * kS,
+             5300.0 / std::pow(static_cast<double>(i + 1), 1.1), 0);
+  }
+  SubscriptionScheduler sched(SchedulerConfig{});
+  std::uint64_t x = 7;
+  std::size_t rounds = 0;
+  std::size_t blocks = 0;
+  std::size_t worst = 0;
+  for (int round = 0; round < 80; ++round) {
+    for (int k = 0; k < 1000; ++k) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      const double u = static_cast<double>(x >> 11U) / 9007199254740992.0;
+      const auto r = std::min(n - 1, static_cast<std::size_t>(std::pow(static_cast<double>(n), u)) - 1);
+      t.record_option_trade(symbols[r], now + std::int64_t{k} * 5'000'000, 1.0);
+    }
+    now += 5 * kS;
+    const std::size_t before = g_news.load();
+    const Allocation preview = sched.plan(t, 1000, now);
+    const Allocation a = sched.rebalance(t, 1000, now);
+    const std::size_t news = g_news.load() - before;
+    ASSERT_EQ(a, preview);
+    ASSERT_EQ(a.active.size(), 1000U);
+    if (round >= 30) {  // warmed up
+      ++rounds;
+      blocks += news;
+      worst = std::max(worst, news);
+    }
+  }
+  std::printf("steady rebalance + preview over %zu contracts: %.2f blocks allocated on average, %zu at most\n", n,
+              static_cast<double>(blocks) / static_cast<double>(rounds), worst);
+  EXPECT_LE(blocks, 6 * rounds);  // two allocations of three vectors each
+  EXPECT_LE(worst, 8U);           // (the exploration memory may still grow now and then)
 }

@@ -2,18 +2,22 @@
 // Properties of the subscription scheduler and the activity tracker: capacity and reservation,
 // evictions only past the hysteresis factor, determinism, exploration rotation and hold, the
 // tracker's incremental ranking against a full rescan, the lazy decay against its closed form,
-// the exploration walk's early stop against drawing every candidate, and the string and tracker
-// surfaces agreeing. Small local generators (this file must build quickly).
+// the exploration walk's early stop against drawing every candidate, the string and tracker
+// surfaces agreeing, the tracker surface against a from-scratch recomputation of every rule over
+// many rebalances, and the walk's hash-only shortcuts. Small local generators (this file must
+// build quickly).
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <numbers>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -463,5 +467,260 @@ RC_GTEST_PROP(SchedulerProperties, TheStringAndTrackerSurfacesAgree, ()) {
     by_string.update_priorities(t.rates(now));
     RC_ASSERT(normalized(by_id.plan(t, slots, now)) == normalized(by_string.plan(slots, now)));
     RC_ASSERT(normalized(by_id.rebalance(t, slots, now)) == normalized(by_string.rebalance(slots, now)));
+  }
+}
+
+namespace {
+
+// The allocation rules recomputed from scratch (plan.hpp's steps 1-4 and the commit), with full
+// sorts over every known contract: no ranking walk, no early stop, no marks or scratch, none of
+// the hash-only rejections. The scheduler's tracker surface must commit the same roles.
+struct ReferenceScheduler {
+  struct Held {
+    Symbol symbol;
+    SlotRole role;
+    std::int64_t since;
+  };
+  SchedulerConfig cfg;  // as clamped by the scheduler
+  std::vector<Held> incumbents;
+  std::map<Symbol, std::uint64_t> explored;  // epoch picked
+  std::map<Symbol, std::int64_t> excluded;   // until when
+  std::uint64_t epoch{0};
+
+  void exclude(const Symbol& s, std::int64_t until) {
+    auto [it, fresh] = excluded.try_emplace(s, until);
+    if (!fresh) {
+      it->second = std::max(it->second, until);
+    }
+    std::erase_if(incumbents, [&](const Held& h) { return h.symbol == s; });
+  }
+
+  // The roles committed by a rebalance of `slots` (`e_slots` of them exploration) at `now` over
+  // `rates`.
+  std::map<std::string, SlotRole> rebalance(const Prios& rates, std::size_t slots, std::size_t e_slots,
+                                            std::int64_t now) {
+    std::erase_if(excluded, [&](const auto& e) { return e.second <= now; });
+    const std::uint64_t planned = epoch + 1;
+    std::map<Symbol, double> p;
+    for (const auto& [s, r] : rates) {
+      p[sym(s)] = clean(r);
+    }
+    std::set<Symbol> was;
+    for (const Held& h : incumbents) {
+      p.emplace(h.symbol, 0.0);
+      was.insert(h.symbol);
+    }
+    const auto ranks = [&](const Symbol& a, const Symbol& b) { return p.at(a) != p.at(b) ? p.at(a) > p.at(b) : a < b; };
+    const auto out = [&](const Symbol& s) { return excluded.count(s) != 0; };
+    std::vector<Symbol> ranked;
+    for (const auto& [s, v] : p) {
+      if (!out(s)) {
+        ranked.push_back(s);
+      }
+    }
+    std::sort(ranked.begin(), ranked.end(), ranks);
+    std::map<Symbol, SlotRole> role;
+    std::set<Symbol> fresh;
+    if (slots > 0) {
+      const std::size_t r_slots = std::min(cfg.top_n, slots);
+      const std::size_t x_slots = slots - r_slots - e_slots;
+      const std::int64_t hold =
+          static_cast<std::int64_t>(cfg.rebalance_interval_s * cfg.exploration_hold_intervals) * kS;
+      std::vector<Symbol> held;
+      for (const Held& h : incumbents) {
+        if (h.role == SlotRole::Explore && now - h.since < hold) {
+          held.push_back(h.symbol);
+        }
+      }
+      const std::size_t best = std::min(r_slots + x_slots + held.size(), ranked.size());
+      const std::size_t reserved = std::min(r_slots, best);
+      for (std::size_t i = 0; i < reserved; ++i) {
+        role[ranked[i]] = SlotRole::Reserved;
+      }
+      std::erase_if(held, [&](const Symbol& s) { return role.count(s) != 0 || out(s); });
+      std::sort(held.begin(), held.end(), ranks);
+      held.resize(std::min(held.size(), e_slots));
+      for (const Symbol& s : held) {
+        role[s] = SlotRole::Explore;
+      }
+      struct Contender {
+        double score;
+        bool incumbent;
+        Symbol symbol;
+      };
+      std::vector<Contender> contenders;
+      std::set<Symbol> listed;
+      const double boost = 1.0 + cfg.hysteresis;
+      for (std::size_t i = reserved; i < best; ++i) {
+        if (role.count(ranked[i]) == 0) {
+          const bool inc = was.count(ranked[i]) != 0;
+          contenders.push_back({inc ? p.at(ranked[i]) * boost : p.at(ranked[i]), inc, ranked[i]});
+          listed.insert(ranked[i]);
+        }
+      }
+      for (const Held& h : incumbents) {
+        if (role.count(h.symbol) == 0 && listed.count(h.symbol) == 0) {
+          contenders.push_back({p.at(h.symbol) * boost, true, h.symbol});
+        }
+      }
+      std::sort(contenders.begin(), contenders.end(), [](const Contender& a, const Contender& b) {
+        if (a.score != b.score) {
+          return a.score > b.score;
+        }
+        if (a.incumbent != b.incumbent) {
+          return a.incumbent;
+        }
+        return a.symbol < b.symbol;
+      });
+      for (std::size_t i = 0; i < std::min(x_slots, contenders.size()); ++i) {
+        role[contenders[i].symbol] = SlotRole::Exploit;
+      }
+      // Exploration: every slot still free, to the smallest (tier, key, symbol).
+      const std::uint64_t seed = detail::sched::epoch_seed(cfg.seed, planned);
+      const double window = cfg.half_life_s / std::numbers::ln2;
+      std::vector<std::tuple<std::uint64_t, std::uint64_t, Symbol>> keys;
+      for (const auto& [s, v] : p) {
+        if (role.count(s) != 0 || out(s)) {
+          continue;
+        }
+        const std::uint64_t d = detail::sched::draw(seed, detail::sched::symbol_hash(s.view()));
+        std::uint64_t key = d;
+        if (cfg.exploration_weighting == ExplorationWeighting::Posterior) {
+          key = detail::sched::posterior_key(d, v, window);
+        } else if (cfg.exploration_weighting == ExplorationWeighting::Priority) {
+          key = detail::sched::weighted_key(d, v);
+        }
+        const auto it = explored.find(s);
+        const bool remembered =
+            it != explored.end() && planned - std::min(it->second, planned) <= cfg.exploration_memory_epochs;
+        keys.emplace_back(remembered ? it->second : 0, key, s);
+      }
+      std::sort(keys.begin(), keys.end());
+      const std::size_t free = slots - role.size();
+      for (std::size_t i = 0; i < std::min(free, keys.size()); ++i) {
+        role[std::get<2>(keys[i])] = SlotRole::Explore;
+        fresh.insert(std::get<2>(keys[i]));
+      }
+    }
+    // Commit.
+    std::vector<Held> next;
+    for (const auto& [s, r] : role) {
+      std::int64_t since = now;
+      const auto old = std::find_if(incumbents.begin(), incumbents.end(), [&](const Held& h) { return h.symbol == s; });
+      if (fresh.count(s) == 0 && old != incumbents.end() && old->role == r) {
+        since = old->since;
+      }
+      next.push_back({s, r, since});
+    }
+    for (const Symbol& s : fresh) {
+      explored[s] = planned;
+    }
+    std::erase_if(explored,
+                  [&](const auto& e) { return planned - std::min(e.second, planned) > cfg.exploration_memory_epochs; });
+    incumbents = std::move(next);
+    epoch = planned;
+    std::map<std::string, SlotRole> roles;
+    for (const auto& [s, r] : role) {
+      roles[s.str()] = r;
+    }
+    return roles;
+  }
+};
+
+std::map<std::string, SlotRole> roles_of(const Allocation& a) {
+  std::map<std::string, SlotRole> out;
+  for (const Slot& s : a.active) {
+    out[s.symbol.str()] = s.role;
+  }
+  return out;
+}
+
+}  // namespace
+
+// The tracker surface (the ranking walk with its early stops and hash-only rejections, the reused
+// scratch) commits exactly what a from-scratch recomputation over every contract's rate commits,
+// rebalance after rebalance: trades, capacity changes, prunes, exclusions, exploration memory and
+// holds included. Every preview equals the rebalance that follows it, also from a copy (whose
+// scratch is fresh), and every diff is the difference of the subscribed sets.
+RC_GTEST_PROP(SchedulerProperties, TheTrackerSurfaceEqualsAFullRecomputation, ()) {
+  SchedulerConfig cfg = gen_config();
+  cfg.half_life_s = *rc::gen::element(5.0, 30.0, 120.0);
+  cfg.put_call_pooling = *rc::gen::element(0.0, 0.15);
+  cfg.exploration_hold_intervals = *rc::gen::inRange<std::uint64_t>(1, 3);
+  ActivityTracker t(cfg);
+  SubscriptionScheduler sched(cfg);
+  ReferenceScheduler ref;
+  ref.cfg = sched.config();
+  std::int64_t now = 0;
+  std::set<std::string> subscribed;
+  const int rounds = *rc::gen::inRange(1, 10);
+  for (int r = 0; r < rounds; ++r) {
+    gen_trades(t, now, *rc::gen::element(30, 120, 400), 300);
+    now += *rc::gen::inRange(1, 10) * kS;
+    if (*rc::gen::inRange(0, 4) == 0) {
+      t.prune(now, *rc::gen::inRange(0, 50) / 1000.0);
+    }
+    if (*rc::gen::inRange(0, 3) == 0 && sched.subscribed_count() > 0) {
+      const auto all = sched.subscribed();
+      const Symbol s = all[*rc::gen::inRange<std::size_t>(0, all.size())].symbol;
+      const std::int64_t until = now + *rc::gen::inRange(0, 20) * kS;
+      sched.exclude(s, until);
+      ref.exclude(s, until);
+      subscribed.erase(s.str());
+    }
+    const auto slots = *rc::gen::inRange<std::size_t>(0, 60);
+    const Allocation preview = sched.plan(t, slots, now);
+    RC_ASSERT(SubscriptionScheduler(sched).plan(t, slots, now) == preview);
+    const Allocation a = sched.rebalance(t, slots, now);
+    RC_ASSERT(a == preview);
+    RC_ASSERT(roles_of(a) == ref.rebalance(t.rates(now), slots, sched.exploration_slots(slots), now));
+    std::set<std::string> now_on;
+    for (const Slot& s : a.active) {
+      now_on.insert(s.symbol.str());
+    }
+    std::set<std::string> added;
+    std::set<std::string> removed;
+    for (const Symbol& s : a.added) {
+      added.insert(s.str());
+    }
+    for (const Symbol& s : a.removed) {
+      removed.insert(s.str());
+    }
+    RC_ASSERT(added.size() == a.added.size());
+    RC_ASSERT(removed.size() == a.removed.size());
+    std::set<std::string> want_added;
+    std::set<std::string> want_removed;
+    std::set_difference(now_on.begin(), now_on.end(), subscribed.begin(), subscribed.end(),
+                        std::inserter(want_added, want_added.end()));
+    std::set_difference(subscribed.begin(), subscribed.end(), now_on.begin(), now_on.end(),
+                        std::inserter(want_removed, want_removed.end()));
+    RC_ASSERT(added == want_added);
+    RC_ASSERT(removed == want_removed);
+    subscribed = now_on;
+  }
+}
+
+// The hash-only shortcuts of the exploration walk are exact: the integer form of the u1 cut, the
+// bound on a draw's sample whatever its angle, and the angles whose draws sample at most n.
+RC_GTEST_PROP(SchedulerProperties, TheDrawShortcutsAreExact, ()) {
+  using namespace detail::sched;
+  const auto d = *rc::gen::oneOf(
+      rc::gen::arbitrary<std::uint64_t>(),
+      rc::gen::element(std::uint64_t{0}, ~std::uint64_t{0}, std::uint64_t{1} << 32U, (std::uint64_t{1} << 32U) - 1,
+                       std::uint64_t{0x43000000}, std::uint64_t{0xBD000000}, std::uint64_t{0x42ffffff},
+                       std::uint64_t{0xBD000001}));
+  const double cut = *rc::gen::oneOf(rc::gen::map(rc::gen::inRange(0, 1 << 20), [](int x) { return x / 1048576.0; }),
+                                     rc::gen::element(0.0, 1e-300, 1.0, 2.0, posterior_u1(d)));
+  // u1 > cut exactly when (d >> 32) >= limit.
+  RC_ASSERT((posterior_u1(d) > cut) == ((d >> 32U) >= posterior_u1_limit(cut)));
+  const double p = *rc::gen::oneOf(rc::gen::map(rc::gen::inRange(0, 100'000), [](int x) { return x / 997.0; }),
+                                   rc::gen::element(0.0, 1e-12, 1e6));
+  const double window = *rc::gen::element(1.0, 173.0, 7213.0);
+  const std::uint64_t key = posterior_key(d, p, window);
+  const PosteriorDraw x = posterior_draw(d, p, window);
+  RC_ASSERT(key == posterior_key(x, d));
+  RC_ASSERT(posterior_sample(key) <= posterior_bound(x));
+  if (posterior_angle_nonpositive(d)) {
+    RC_ASSERT(posterior_sample(key) <= static_cast<float>(x.n));
   }
 }

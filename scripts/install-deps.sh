@@ -6,7 +6,7 @@
 set -euo pipefail
 packages=(cmake ninja-build g++ clang-format clang-tidy openssl libsimdjson-dev libgtest-dev googletest
           librapidcheck-dev libbenchmark-dev libboost1.81-dev libssl-dev libspdlog-dev libcli11-dev
-          libtomlplusplus-dev libnats-dev nats-server)
+          libtomlplusplus-dev libnats-dev nats-server clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <massive_sim/server.hpp>
 #include <memory>
@@ -21,6 +22,14 @@ namespace ws_source::test {
 using namespace std::chrono_literals;
 using massive_sim::Server;
 using massive_sim::SimConfig;
+
+/// stdout line-buffered from before main: when ctest kills a hung test, what GoogleTest printed
+/// to stdout (a failed assertion's message) is already in the pipe instead of lost in the
+/// buffer. (The ws_source logger writes to stderr, which is unbuffered.)
+[[maybe_unused]] inline const bool kLineBufferedStdout = [] {
+  (void)std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);
+  return true;
+}();
 
 inline std::unique_ptr<Server> start_sim(SimConfig cfg) {
   auto s = Server::start(std::move(cfg));

@@ -124,7 +124,11 @@ TEST_F(LogCapture, NoKeyInAnyLineAndAFloodOfBadFramesIsRateLimitedAndCounted) {
   }
   EXPECT_EQ(metrics.find(kKey), std::string::npos);
   EXPECT_TRUE(auth_failed) << "the refused key is an error line";
-  EXPECT_GT(rejected, 500U) << "the flood happened";
+  // The flood happened (about 1,200 frames injected; under a sanitizer on a loaded machine the
+  // stocks connection is down, between faults, for much of the 3 s, so fewer reach the parser),
+  // and it was reported in far fewer lines than frames.
+  EXPECT_GT(rejected, 100U) << "the flood happened";
+  EXPECT_GT(rejected, 10 * flood_lines) << "rate-limited";
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(flood).count() + 4;  // + the flushes after it
   EXPECT_GE(flood_lines, 2U);
   EXPECT_LE(flood_lines, static_cast<std::size_t>(2 * seconds)) << "one line a second per key, about";

@@ -19,7 +19,12 @@
 //                                     the rebalance (that per-trade cost is BM_RecordTrade)
 //   BM_TradesThenRebalance/<N>        the same with the interval's trades inside the timing:
 //                                     everything that brings the ranking up to date, plus the
-//                                     rebalance
+//                                     rebalance (the trades are drawn before, outside it: drawing
+//                                     them is the simulated market's work, not the library's)
+//   BM_RebalanceExploreEach/<N>       BM_Rebalance with exploration picks held one interval, not
+//                                     the default two: every rebalance draws new picks (the
+//                                     default draws on every other one; this is the cost of one
+//                                     that does)
 //   BM_Rebalance10pctExplore/<N>      BM_Rebalance with 10 % exploration (100 slots; the
 //                                     prototype's benchmark config)
 //   BM_RebalanceUniform/<N>           BM_Rebalance with uniform draws: every known contract is
@@ -123,15 +128,32 @@ struct Universe {
     return std::min(static_cast<std::size_t>(it - cumulative.begin()), symbols.size() - 1);
   }
 
-  // One interval's trades (put-call pooling on), spread over the next 5 s, then now += 5 s.
-  void trades() {
+  struct Trade {
+    const Symbol* symbol;
+    std::int64_t ts;
+    double size;
+  };
+
+  // Draws the next interval's trades (the market, not the library: a binary search over N
+  // cumulative counts per trade), spread over the next 5 s, into `pending`.
+  void draw_trades() {
+    pending.clear();
     for (std::size_t i = 0; i < per_interval; ++i) {
       const std::size_t r = draw_rank();
       const auto ts = now + static_cast<std::int64_t>(i) * kInterval / static_cast<std::int64_t>(per_interval);
-      tracker.record_option_trade(symbols[r], ts, static_cast<double>(1 + splitmix(rng) % 10));
+      pending.push_back({&symbols[r], ts, static_cast<double>(1 + splitmix(rng) % 10)});
+    }
+  }
+
+  // Records the drawn trades (put-call pooling on), then now += 5 s.
+  void record_trades() {
+    for (const Trade& t : pending) {
+      tracker.record_option_trade(*t.symbol, t.ts, t.size);
     }
     now += kInterval;
   }
+
+  std::vector<Trade> pending;
 };
 
 Universe& universe(std::size_t n) {
@@ -157,10 +179,12 @@ void run_rebalances(benchmark::State& state, const SchedulerConfig& cfg, bool ti
   std::size_t evictions = 0;
   std::size_t active = 0;
   for (auto _ : state) {
-    if (!time_trades) {
-      state.PauseTiming();
+    state.PauseTiming();
+    u.draw_trades();
+    if (time_trades) {
+      state.ResumeTiming();
     }
-    u.trades();
+    u.record_trades();
     if (!time_trades) {
       state.ResumeTiming();
     }
@@ -183,6 +207,11 @@ void BM_Rebalance(benchmark::State& state) {
 }
 void BM_TradesThenRebalance(benchmark::State& state) {
   run_rebalances(state, config(0.01, ws_source::ExplorationWeighting::Posterior), true);
+}
+void BM_RebalanceExploreEach(benchmark::State& state) {
+  SchedulerConfig c = config(0.01, ws_source::ExplorationWeighting::Posterior);
+  c.exploration_hold_intervals = 1;
+  run_rebalances(state, c, false);
 }
 void BM_Rebalance10pctExplore(benchmark::State& state) {
   run_rebalances(state, config(0.1, ws_source::ExplorationWeighting::Posterior), false);
@@ -238,6 +267,8 @@ BENCHMARK(BM_Rebalance)->Arg(10'000)->Iterations(1000)->Unit(benchmark::kMicrose
 BENCHMARK(BM_Rebalance)->Arg(1'500'000)->Iterations(200)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_TradesThenRebalance)->Arg(10'000)->Iterations(500)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_TradesThenRebalance)->Arg(1'500'000)->Iterations(100)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RebalanceExploreEach)->Arg(10'000)->Iterations(1000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RebalanceExploreEach)->Arg(1'500'000)->Iterations(200)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Rebalance10pctExplore)->Arg(10'000)->Iterations(500)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Rebalance10pctExplore)->Arg(1'500'000)->Iterations(100)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RebalanceUniform)->Arg(10'000)->Iterations(200)->Unit(benchmark::kMicrosecond);

@@ -143,7 +143,7 @@ struct SchedulerConfig {
   double hysteresis{0.5};                 ///< incumbent margin factor (finite, >= 0)
   ExplorationWeighting exploration_weighting{ExplorationWeighting::Posterior};
   std::uint64_t seed{0x5EED};                   ///< exploration randomness (with the epoch)
-  std::uint64_t exploration_hold_intervals{1};  ///< rebalances a pick keeps its slot (>= 1)
+  std::uint64_t exploration_hold_intervals{2};  ///< rebalances a pick keeps its slot (>= 1)
   std::uint64_t exploration_memory_epochs{12};  ///< epochs an exploration is remembered (>= 1)
   double half_life_s{120.0};                    ///< decay half-life, in [0.001, 1e9] seconds
   double volume_weight{0.0};                    ///< priority = rate + this × volume rate (>= 0)

@@ -131,12 +131,11 @@ struct SubscriptionScheduler::Impl {
     a.total_slots = total_slots;
     a.capacity = capacity(total_slots);
     const std::vector<Incumbent>& chosen = scratch.chosen;
-    a.active.resize(chosen.size());
+    a.active.reserve(chosen.size());
     a.added.reserve(chosen.size() - (incumbents.size() - scratch.dropped.size()));
     a.removed.reserve(scratch.dropped.size());
     for (std::size_t k = 0; k < chosen.size(); ++k) {
-      a.active[k].symbol = chosen[k].symbol;  // (field by field: no temporary)
-      a.active[k].role = chosen[k].role;
+      a.active.push_back({chosen[k].symbol, chosen[k].role});
       if (scratch.chosen_incumbent[k] < 0) {
         a.added.push_back(chosen[k].symbol);
       }

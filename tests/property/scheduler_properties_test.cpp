@@ -278,6 +278,7 @@ RC_GTEST_PROP(SchedulerProperties, ExplorationRotates, ()) {
   cfg.hysteresis = 0.5;
   cfg.seed = *rc::gen::arbitrary<std::uint64_t>();
   cfg.exploration_memory_epochs = 1000;
+  cfg.exploration_hold_intervals = 1;  // one pick per interval per slot (the default holds two)
   cfg.exploration_weighting = *rc::gen::element(ExplorationWeighting::Uniform, ExplorationWeighting::Priority);
   SubscriptionScheduler sched(cfg);
   Prios p;

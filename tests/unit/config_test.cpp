@@ -157,7 +157,7 @@ TEST(ConfigDefaults, MatchThePrototype) {
   EXPECT_EQ(s.hysteresis, 0.5);
   EXPECT_EQ(s.exploration_weighting, ExplorationWeighting::Posterior);
   EXPECT_EQ(s.seed, 0x5EEDU);
-  EXPECT_EQ(s.exploration_hold_intervals, 1U);
+  EXPECT_EQ(s.exploration_hold_intervals, 2U);
   EXPECT_EQ(s.exploration_memory_epochs, 12U);
   EXPECT_EQ(s.half_life_s, 120.0);
   EXPECT_EQ(s.volume_weight, 0.0);

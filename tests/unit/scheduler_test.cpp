@@ -179,7 +179,9 @@ TEST(Scheduler, SameSeedSamePicksOtherSeedsOtherPicks) {
 }
 
 TEST(Scheduler, ExplorationRotatesAndHoldsOneInterval) {
-  SubscriptionScheduler sched(spec_config());
+  SchedulerConfig c = spec_config();
+  c.exploration_hold_intervals = 1;  // the default is 2; one interval shows the rotation fastest
+  SubscriptionScheduler sched(c);
   sched.update_priorities(twenty());
   const std::int64_t interval = 5 * kS;
   const auto first = role_set(sched.rebalance(10, 0), SlotRole::Explore);

@@ -28,14 +28,28 @@ void Governor::set_max(std::size_t max_capacity) noexcept {
   capacity_ = std::min(capacity_, max_);
 }
 
+std::int64_t Governor::conflate_threshold_ns(const BackpressureConfig& config) noexcept {
+  return ms_ns(config.max_staleness_ms) / 4;
+}
+
+void Governor::press(std::int64_t now_ns) noexcept {
+  calm_since_.reset();
+  if (!conflating_) {
+    conflating_ = true;
+    conflating_since_ = now_ns;
+  }
+}
+
 Governor::Decision Governor::check(const Load& load) noexcept {
   const double high = config_.queue_high_ratio;
   const std::int64_t max_stale = ms_ns(config_.max_staleness_ms);
   // The limit is what staleness is kept under: conflation (cheap, loses no contract's state)
   // starts at a quarter of it, shedding at half.
-  const bool pressed = load.queue_ratio > high || load.staleness_ns > max_stale / 4;
-  const bool overloaded = load.queue_ratio > high || load.staleness_ns > max_stale / 2;
-  const bool calm = load.queue_ratio <= high / 2 && load.staleness_ns <= max_stale / 8;
+  const bool pressed = load.queue_ratio > high || load.staleness_ns > conflate_threshold_ns(config_);
+  const bool overloaded = load.queue_ratio > high || load.staleness_ns > max_stale / 2 ||
+                          (conflating_ && load.held_ns > conflate_threshold_ns(config_));
+  const bool calm = load.queue_ratio <= high / 2 && load.staleness_ns <= max_stale / 8 &&
+                    (!conflating_ || (load.held_ns <= max_stale / 8 && load.superseded_ratio <= kCalmSupersededRatio));
   const std::int64_t cooldown = ms_ns(config_.shed_cooldown_ms);
   Decision d;
 

@@ -33,6 +33,10 @@ constexpr std::chrono::milliseconds kCloseTimeout{1000};
 /// Distinct contracts a conflated batch holds: above the server's 1,000 quote channels per
 /// connection (a full conflator flushes early, nothing is lost).
 constexpr std::size_t kConflateCapacity = 2048;
+/// Conflated quotes are flushed once the ring holds at most this many batches.
+constexpr std::size_t kFlushDepth = 1;
+/// The shortest interval the consumer's speed is measured over.
+constexpr std::int64_t kMeasureEveryNs = 2'000'000;
 
 std::int64_t ms_to_ns(std::uint64_t ms) noexcept {
   return static_cast<std::int64_t>(std::min<std::uint64_t>(ms, kMaxDurationMs)) * 1'000'000;
@@ -90,6 +94,7 @@ Worker::Worker(const asio::any_io_executor& io, WsWorker spec, BackoffConfig bac
   counters_.subs_active.store(desired_.size(), std::memory_order_relaxed);
   counters_.shed_capacity.store(governor_.capacity(), std::memory_order_relaxed);
   if (governs_) conflated_out_.reserve(kConflateCapacity);
+  press_stale_ns_ = Governor::conflate_threshold_ns(backpressure_);
   rx_.reserve(kInitialReadBuffer);
 }
 
@@ -348,7 +353,7 @@ asio::awaitable<void> Worker::run() {
     co_await tasks_done_.async_wait(kNoThrow);
   }
   // Quotes still held by conflation are real rows: delivered (or counted as dropped), never lost.
-  flush_conflated(now_ns(), true);
+  flush_conflated(true);
   if (!stopped_event_sent) event(base_event(ConnectionEvent::Kind::Stopped));
   producer_.close();
   if (done_) done_();
@@ -530,6 +535,9 @@ std::optional<WsError> Worker::on_message(std::size_t n) {
   for (DataBatch<TradeOrNbbo>& b : frame_.batches) {
     bump(counters_.rows, b.rows.size());
     if (rebalancer_ && b.meta.resource_type == ResourceType::OptionsTrades) rebalancer_->on_rows(b.rows);
+    if (b.meta.resource_type == ResourceType::OptionsQuotes && governs_ && !conflating_) {
+      press_if_stale(ctx.received_at_ns);
+    }
     if (b.meta.resource_type == ResourceType::OptionsQuotes && (conflating_ || !conflator_.empty())) {
       conflate(b, ctx.received_at_ns);
       continue;
@@ -677,7 +685,7 @@ asio::awaitable<void> Worker::heartbeats() {
       // Conflated quotes held: they go out now if the ring has room; either way no heartbeat
       // (its watermark would claim the held rows are out).
       if (rt == ResourceType::OptionsQuotes && !conflator_.empty()) {
-        flush_conflated(now, false);
+        flush_conflated(false);
         continue;
       }
       if (connected_) {
@@ -701,32 +709,32 @@ void Worker::conflate(DataBatch<TradeOrNbbo>& batch, std::int64_t now) {
   for (const TradeOrNbbo& row : batch.rows) {
     auto added = conflator_.add(row);
     if (added == Conflator::Added::Full) {
-      flush_conflated(now, true);  // more contracts than a connection may hold: send what is held
+      flush_conflated(true);  // more contracts than a connection may hold: send what is held
       added = conflator_.add(row);
     }
     if (added == Conflator::Added::Superseded) ++superseded;
   }
+  conflated_in_ += batch.rows.size();
+  superseded_in_ += superseded;
   batch.rows.clear();
   f.conflated += superseded;
   bump(counters_.rows_conflated, superseded);
-  flush_conflated(now, false);
+  flush_conflated(false);
 }
 
-bool Worker::flush_conflated(std::int64_t now, bool force) {
+bool Worker::flush_conflated(bool force) {
   if (conflator_.empty()) return true;
-  if (!force) {
-    const double fill = static_cast<double>(producer_.depth()) / static_cast<double>(producer_.capacity());
-    const std::int64_t every = ms_to_ns(backpressure_.check_interval_ms);
-    if (fill > backpressure_.queue_high_ratio || now - last_flush_ns_ < every) {
-      counters_.conflate_held.store(conflator_.size(), std::memory_order_relaxed);
-      return false;
-    }
+  // Paced by the consumer: the held quotes go out once it has taken what was queued before them
+  // (at most one batch left), not on a timer. Pushed any sooner they would queue behind a backlog
+  // and age there, which is what conflation is for; and an idle consumer gets them at once.
+  if (!force && producer_.depth() > kFlushDepth) {
+    counters_.conflate_held.store(conflator_.size(), std::memory_order_relaxed);
+    return false;
   }
   conflated_out_.assign(conflator_.rows().begin(), conflator_.rows().end());
   BatchMeta meta;
   meta.watermark_ts_ns = conflator_.max_sip_ts_ns();
   conflator_.clear();
-  last_flush_ns_ = now;
   counters_.conflate_held.store(0, std::memory_order_relaxed);
   // Received when its oldest row was: staleness counts the time the rows were held.
   publish(ResourceType::OptionsQuotes, &conflated_out_, meta, first_held_ns_);  // a failure counts the rows as dropped
@@ -747,8 +755,59 @@ asio::awaitable<void> Worker::governs() {
   }
 }
 
+void Worker::press_if_stale(std::int64_t wall) {
+  // The governor looks every check_interval_ms; a burst fills the ring much faster than that (at
+  // 400 k quotes/s, 20 ms is 8,000 rows), so every quote batch checks the age of the queue head
+  // itself and starts conflation at the governor's own threshold.
+  // Also the rows queued: at a few hundred thousand quotes a second the head is young while the
+  // ring already holds far more than the consumer can take in that time, so the ring's rows are
+  // weighed against the consumer's measured speed (once there is a measure; measured here too,
+  // every kMeasureEvery, so that a burst from the start is caught within milliseconds).
+  if (wall - last_measure_ns_ >= kMeasureEveryNs) measure_consumer(wall);
+  const bool backlog =
+      consumer_rows_per_s_ > 0.0 &&
+      static_cast<double>(producer_.queued_rows()) > consumer_rows_per_s_ * static_cast<double>(press_stale_ns_) * 1e-9;
+  if (!backlog && producer_.head_age_ns(wall) <= press_stale_ns_) return;
+  governor_.press(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count());
+  set_conflating(true, wall);
+}
+
+void Worker::set_conflating(bool on, std::int64_t wall) {
+  if (on == conflating_) return;
+  conflating_ = on;
+  counters_.conflating.store(conflating_, std::memory_order_relaxed);
+  // A consumer at the edge turns conflation on and off often: one line a second, with a count.
+  if (const auto admit = log_limit_.admit(conflating_ ? "conflate on" : "conflate off", wall); admit.log) {
+    log_line(conflating_ ? LogLevel::Warn : LogLevel::Info,
+             LogLine(conflating_ ? "consumer falling behind: conflating option quotes"
+                                 : "consumer caught up: option quotes no longer conflated")
+                 .context(spec_.cluster(), spec_.shard_id)
+                 .kv("queue_depth", producer_.depth())
+                 .kv("staleness_ms", producer_.head_age_ns(wall) / 1'000'000)
+                 .repeats(admit.suppressed)
+                 .str());
+  }
+}
+
+void Worker::measure_consumer(std::int64_t now) {
+  // The consumer's speed, from the rows it took over an interval during which it always had some
+  // to take (the ring non-empty at both ends): a floor of what it can do, smoothed. (Wall clock:
+  // an interval that runs backwards is skipped.)
+  const std::uint64_t taken = producer_.stats().rows_taken;
+  const bool busy = producer_.depth() > 0;
+  if (busy && consumer_busy_ && now > last_measure_ns_ && taken > last_rows_taken_) {
+    const double sample =
+        static_cast<double>(taken - last_rows_taken_) * 1e9 / static_cast<double>(now - last_measure_ns_);
+    consumer_rows_per_s_ = consumer_rows_per_s_ > 0.0 ? 0.7 * consumer_rows_per_s_ + 0.3 * sample : sample;
+  }
+  consumer_busy_ = busy;
+  last_rows_taken_ = taken;
+  last_measure_ns_ = now;
+}
+
 void Worker::govern_once() {
   const std::int64_t wall = now_ns();
+  measure_consumer(wall);
   const std::int64_t age = producer_.head_age_ns(wall);
   counters_.staleness_ns.store(static_cast<std::uint64_t>(age), std::memory_order_relaxed);
   if (rebalancer_) governor_.set_max(rebalancer_->slots_for(host_quotes_.size()));
@@ -757,23 +816,15 @@ void Worker::govern_once() {
   load.queue_ratio = static_cast<double>(producer_.depth()) / static_cast<double>(producer_.capacity());
   load.staleness_ns = age;
   load.held = rebalancer_ ? rebalancer_->scheduled() : 0;
-  const Governor::Decision d = governor_.check(load);
-  if (d.conflate != conflating_) {
-    conflating_ = d.conflate;
-    counters_.conflating.store(conflating_, std::memory_order_relaxed);
-    // A consumer at the edge turns conflation on and off often: one line a second, with a count.
-    if (const auto admit = log_limit_.admit(conflating_ ? "conflate on" : "conflate off", wall); admit.log) {
-      log_line(conflating_ ? LogLevel::Warn : LogLevel::Info,
-               LogLine(conflating_ ? "consumer falling behind: conflating option quotes"
-                                   : "consumer caught up: option quotes no longer conflated")
-                   .context(spec_.cluster(), spec_.shard_id)
-                   .kv("queue_depth", producer_.depth())
-                   .kv("staleness_ms", age / 1'000'000)
-                   .repeats(admit.suppressed)
-                   .str());
-    }
+  if (conflated_in_ > 0) {
+    load.superseded_ratio = static_cast<double>(superseded_in_) / static_cast<double>(conflated_in_);
   }
-  flush_conflated(wall, !conflating_);
+  conflated_in_ = 0;
+  superseded_in_ = 0;
+  if (!conflator_.empty()) load.held_ns = std::max<std::int64_t>(wall - first_held_ns_, 0);
+  const Governor::Decision d = governor_.check(load);
+  set_conflating(d.conflate, wall);
+  flush_conflated(!conflating_);
   if (rebalancer_ && d.action == Governor::Decision::Action::Shed) {
     const std::vector<std::string> shed = rebalancer_->shed_to(d.capacity);
     apply_change(false, shed, true);

@@ -107,10 +107,18 @@ class Worker : public std::enable_shared_from_this<Worker> {
   void govern_once();
   /// Conflates an option-quote batch's rows into `conflator_` (its rows are consumed).
   void conflate(DataBatch<TradeOrNbbo>& batch, std::int64_t now);
-  /// Publishes the conflated quotes as one batch when the ring is below its high mark and the
-  /// last flush is `check_interval_ms` old (`force`: now, whatever the ring; rows that cannot be
-  /// published are dropped and counted). True when nothing is held any more.
-  bool flush_conflated(std::int64_t now, bool force);
+  /// Publishes the conflated quotes as one batch once the consumer has taken all but at most one
+  /// queued batch (`force`: now, whatever the ring; rows that cannot be published are dropped and
+  /// counted). True when nothing is held any more.
+  bool flush_conflated(bool force);
+  /// Before an option-quote batch is delivered: starts conflation at once (and tells the
+  /// governor) if the queue head is older than the governor's conflation threshold.
+  void press_if_stale(std::int64_t wall);
+  /// Conflation on or off, with the counter and a rate-limited log line.
+  void set_conflating(bool on, std::int64_t wall);
+  /// At each governor check and every few ms of quote batches: updates `consumer_rows_per_s_`
+  /// from the rows the consumer took (`now`: wall-clock ns).
+  void measure_consumer(std::int64_t now);
   void task_done();
 
   /// Parses the message in `rx_` (`n` bytes) in place and delivers its batches; an error when it
@@ -187,8 +195,14 @@ class Worker : public std::enable_shared_from_this<Worker> {
   Conflator conflator_;
   bool conflating_{false};
   bool governs_{false};
-  std::int64_t last_flush_ns_{0};
-  std::int64_t first_held_ns_{0};  ///< when the oldest row the conflator holds was read
+  std::int64_t press_stale_ns_{0};  ///< queue-head age at which a quote batch starts conflation
+  std::int64_t first_held_ns_{0};   ///< when the oldest row the conflator holds was read
+  std::uint64_t conflated_in_{0};   ///< quotes conflated since the governor's last check
+  std::uint64_t superseded_in_{0};  ///< of which superseded by a later quote
+  double consumer_rows_per_s_{0};   ///< the consumer's measured speed (0: not measured yet)
+  std::uint64_t last_rows_taken_{0};
+  std::int64_t last_measure_ns_{0};
+  bool consumer_busy_{false};  ///< the ring was non-empty at the last measure
   std::vector<TradeOrNbbo> conflated_out_;
   boost::asio::steady_timer govern_timer_;
   RateLimiter log_limit_;

@@ -59,11 +59,13 @@ bool BatchChannel::publish(Batch* batch) noexcept {
     return false;
   }
   const std::int64_t received_at = batch->meta.received_at_ns;  // the consumer owns `batch` once pushed
+  const std::size_t rows = batch->rows.size();
   if (!ring_.push(batch)) {
     bump(rejected_full_);
     keep(batch);
     return false;
   }
+  rows_published_ += rows;
   const std::uint64_t n = published_.load(std::memory_order_relaxed);
   received_at_[n % capacity_] = received_at;
   published_.store(n + 1, std::memory_order_seq_cst);
@@ -83,6 +85,11 @@ std::size_t BatchChannel::depth() const noexcept {
   const std::uint64_t published = published_.load(std::memory_order_relaxed);
   const std::uint64_t taken = taken_.load(std::memory_order_relaxed);
   return published > taken ? static_cast<std::size_t>(published - taken) : 0;
+}
+
+std::uint64_t BatchChannel::queued_rows() const noexcept {
+  const std::uint64_t taken = rows_taken_.load(std::memory_order_relaxed);
+  return rows_published_ > taken ? rows_published_ - taken : 0;
 }
 
 std::int64_t BatchChannel::head_age_ns(std::int64_t now_ns) const noexcept {

@@ -83,6 +83,9 @@ class BatchChannel {
   /// lock-free: the producer's own record of what it published and the consumer's `taken` count.
   /// Producer thread.
   [[nodiscard]] std::int64_t head_age_ns(std::int64_t now_ns) const noexcept;
+  /// Rows in the ring (published, not yet taken; exact up to a take in progress). Producer
+  /// thread.
+  [[nodiscard]] std::uint64_t queued_rows() const noexcept;
   /// No more batches: the consumer ends this ring once it is drained. Idempotent; any thread.
   void close() noexcept;
   /// True once the stream is gone: publishing is pointless.
@@ -133,6 +136,7 @@ class BatchChannel {
   // received_at_ns of the batch published as number i, at [i % capacity_]: the ring never holds
   // more than capacity_, so the batches not yet taken have distinct slots.
   std::vector<std::int64_t> received_at_;
+  std::uint64_t rows_published_{0};  // rows of the batches pushed into the ring
 
   std::atomic<bool> closed_{false};
   std::atomic<bool> consumer_gone_{false};

@@ -58,6 +58,8 @@ class BatchProducer {
   [[nodiscard]] std::size_t depth() const noexcept { return channel_->depth(); }
   /// How long the oldest batch in the ring has waited since its frame was read (producer thread).
   [[nodiscard]] std::int64_t head_age_ns(std::int64_t now_ns) const noexcept { return channel_->head_age_ns(now_ns); }
+  /// Rows in the ring now (producer thread).
+  [[nodiscard]] std::uint64_t queued_rows() const noexcept { return channel_->queued_rows(); }
   /// The consumer's staleness histograms (any thread).
   [[nodiscard]] const LatencyHistogram& batch_staleness() const noexcept { return channel_->batch_staleness(); }
   [[nodiscard]] const LatencyHistogram& event_staleness() const noexcept { return channel_->event_staleness(); }

@@ -134,6 +134,57 @@ TEST(Governor, AnOverloadRestartsTheCalmClock) {
   EXPECT_EQ(g.check(load(4'300, 0.0, 0, 500)).action, Action::Restore);
 }
 
+Governor::Load conflating_load(std::int64_t t_ms, double superseded, std::size_t held = 1000) {
+  Governor::Load l = load(t_ms, 0.0, 0, held);  // an empty ring: conflation keeps it so
+  l.superseded_ratio = superseded;
+  return l;
+}
+
+TEST(Governor, PressStartsConflationBetweenChecks) {
+  Governor g(BackpressureConfig{}, 1000);
+  EXPECT_EQ(Governor::conflate_threshold_ns(BackpressureConfig{}), 25 * kMs);
+  g.press(0);
+  EXPECT_TRUE(g.conflating());
+  // A check of a load that is merely "in between" keeps what the press started.
+  EXPECT_TRUE(g.check(load(20, 0.0, 15, 1000)).conflate);
+}
+
+TEST(Governor, AnEmptyRingDoesNotEndConflationWhileQuotesAreStillSuperseded) {
+  Governor g(BackpressureConfig{}, 1000);
+  ASSERT_TRUE(g.check(load(0, 0.0, 30, 1000)).conflate);
+  // The ring is empty and fresh because conflation keeps it so: still conflating.
+  EXPECT_TRUE(g.check(conflating_load(20, 0.3)).conflate);
+  EXPECT_TRUE(g.check(conflating_load(40, 0.11)).conflate);
+  // Few quotes superseded: the consumer takes them about as fast as they come.
+  EXPECT_FALSE(g.check(conflating_load(60, 0.1)).conflate);
+}
+
+TEST(Governor, ShedsWhenConflatedQuotesWaitTooLong) {
+  Governor g(BackpressureConfig{}, 1000);  // limit 100 ms, cooldown 100 ms, cut 25 %
+  ASSERT_TRUE(g.check(load(0, 0.0, 30, 1000)).conflate);
+  Governor::Load l = conflating_load(50, 0.9);
+  l.held_ns = 30 * kMs;  // one quote per contract takes the consumer longer than a quarter
+  EXPECT_EQ(g.check(l).action, Action::Hold) << "conflation gets its chance";
+  l.now_ns = 100 * kMs;
+  auto d = g.check(l);
+  EXPECT_EQ(d.action, Action::Shed);
+  EXPECT_EQ(d.capacity, 750U);
+  // Held briefly, however many are superseded: conflation copes, nothing more is cut (and,
+  // superseded as they are, nothing restored).
+  for (int t = 200; t < 3000; t += 20) {
+    Governor::Load k = conflating_load(t, 0.9, 750);
+    k.held_ns = 20 * kMs;
+    d = g.check(k);
+    EXPECT_EQ(d.action, Action::Hold) << t;
+    EXPECT_TRUE(d.conflate);
+  }
+  EXPECT_EQ(g.capacity(), 750U);
+  // Held long again while calm otherwise: not calm, conflation stays.
+  Governor::Load k = conflating_load(3000, 0.0, 750);
+  k.held_ns = 15 * kMs;
+  EXPECT_TRUE(g.check(k).conflate);
+}
+
 TEST(Governor, SetMaxClampsTheCapacity) {
   Governor g(BackpressureConfig{}, 1000);
   g.set_max(300);

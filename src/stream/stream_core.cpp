@@ -25,11 +25,20 @@ void at_stage(SleepStage stage) noexcept {
 // kSpinCheck polls.
 constexpr std::chrono::microseconds kSpinBudget{50};
 constexpr int kSpinCheck = 32;
+std::atomic<std::int64_t> g_spin_budget_ns{std::chrono::nanoseconds(kSpinBudget).count()};
 
 }  // namespace
 
 void set_sleep_stage_hook_for_testing(SleepStageHook hook) noexcept {
   g_sleep_stage_hook.store(hook, std::memory_order_relaxed);
+}
+
+std::chrono::nanoseconds spin_budget() noexcept {
+  return std::chrono::nanoseconds(g_spin_budget_ns.load(std::memory_order_relaxed));
+}
+
+void set_spin_budget_for_testing(std::chrono::nanoseconds budget) noexcept {
+  g_spin_budget_ns.store(budget.count(), std::memory_order_relaxed);
 }
 
 StreamCore::StreamCore(std::vector<std::shared_ptr<BatchChannel>> channels, std::shared_ptr<StreamSignal> signal)
@@ -80,7 +89,7 @@ std::optional<BatchLease> StreamCore::wait(std::optional<std::chrono::steady_clo
     if (ended() || expired()) {
       return std::nullopt;
     }
-    const auto spin_until = std::chrono::steady_clock::now() + kSpinBudget;
+    const auto spin_until = std::chrono::steady_clock::now() + spin_budget();
     for (int i = 1;; ++i) {
       cpu_relax();
       if (auto lease = poll()) {

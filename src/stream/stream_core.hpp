@@ -33,6 +33,12 @@ using SleepStageHook = void (*)(SleepStage) noexcept;
 /// a test can stretch the race windows of the wake-up protocol. Costs one relaxed load per sleep.
 void set_sleep_stage_hook_for_testing(SleepStageHook hook) noexcept;
 
+/// How long `StreamCore::wait` polls an empty stream before it sleeps: 50 us unless changed.
+[[nodiscard]] std::chrono::nanoseconds spin_budget() noexcept;
+/// Tests only: sets that budget for every stream (0: sleep after one round of 32 polls), so that
+/// the wake-up protocol's tests reach the sleep in most rounds. One relaxed load per wait.
+void set_spin_budget_for_testing(std::chrono::nanoseconds budget) noexcept;
+
 class StreamCore {
  public:
   StreamCore(std::vector<std::shared_ptr<BatchChannel>> channels, std::shared_ptr<StreamSignal> signal);

@@ -30,6 +30,22 @@ using detail::BatchStreamBuilder;
 
 namespace {
 
+// The consumer's spin before sleeping shortened to one round of polls for a test's lifetime: the
+// wake-up protocol is only exercised when the consumer does fall asleep, and with the default
+// 50 us budget most of these tests' pauses would be spun through.
+class ShortSpin {
+ public:
+  ShortSpin() noexcept : saved_(detail::spin_budget()) { detail::set_spin_budget_for_testing(0ns); }
+  ~ShortSpin() { detail::set_spin_budget_for_testing(saved_); }
+  ShortSpin(const ShortSpin&) = delete;
+  ShortSpin& operator=(const ShortSpin&) = delete;
+  ShortSpin(ShortSpin&&) = delete;
+  ShortSpin& operator=(ShortSpin&&) = delete;
+
+ private:
+  std::chrono::nanoseconds saved_;
+};
+
 // Aborts the process if a test does not finish in time: a lost wake-up would otherwise block
 // next() forever.
 class Watchdog {
@@ -121,6 +137,7 @@ Received consume(BatchStream& stream, std::size_t producers, std::optional<std::
 }  // namespace
 
 TEST(StreamStress, NoLostWakeUpsWithOneProducerAndABlockingConsumer) {
+  const ShortSpin short_spin;
   const Watchdog dog(90s);
   BatchStreamBuilder builder;
   BatchProducer producer = builder.add_channel({.capacity = 16, .lease_allowance = 4});
@@ -142,6 +159,7 @@ TEST(StreamStress, NoLostWakeUpsWithOneProducerAndABlockingConsumer) {
 }
 
 TEST(StreamStress, PingPongEveryBatchMustWakeTheConsumer) {
+  const ShortSpin short_spin;
   // The producer publishes one batch and waits until the consumer has taken it before the next:
   // no later publish can cover for a missed wake-up. Random pauses before each publish let the
   // consumer reach every stage of falling asleep (spinning, announcing, sleeping) when the batch
@@ -238,6 +256,7 @@ void stretch(detail::SleepStage stage) noexcept {
 class StretchedRaceWindows : public testing::TestWithParam<detail::SleepStage> {};
 
 TEST_P(StretchedRaceWindows, PingPong) {
+  const ShortSpin short_spin;
   // As above, with one window between "the rings are empty" and "asleep" widened: a protocol
   // that announced the sleep without looking again, or read the wake word too late, fails here
   // (each of those mistakes, made on purpose, was caught by this test).
@@ -303,6 +322,7 @@ INSTANTIATE_TEST_SUITE_P(Stages, StretchedRaceWindows,
                          });
 
 TEST(StreamStress, NoLostWakeUpsWithTimedWaits) {
+  const ShortSpin short_spin;
   const Watchdog dog(90s);
   BatchStreamBuilder builder;
   BatchProducer producer = builder.add_channel({.capacity = 8, .lease_allowance = 2});
@@ -318,6 +338,7 @@ TEST(StreamStress, NoLostWakeUpsWithTimedWaits) {
 }
 
 TEST(StreamStress, SeveralProducersOneConsumer) {
+  const ShortSpin short_spin;
   const Watchdog dog(120s);
   constexpr std::size_t kProducers = 3;
   constexpr std::uint64_t kBatches = 10'000;

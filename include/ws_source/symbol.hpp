@@ -9,6 +9,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <ostream>
 #include <span>
@@ -63,7 +64,7 @@ class InlineString {
     }
     InlineString out;
     out.len_ = *checked;
-    std::copy_n(s.data(), s.size(), out.data_.data());
+    copy_short(out.data_.data(), s.data(), s.size());
     return out;
   }
 
@@ -71,8 +72,9 @@ class InlineString {
   /// validated `s` by a rule at least as strict, as the OCC parser does). For hot paths only.
   [[nodiscard]] static InlineString unchecked(std::string_view s) noexcept {
     InlineString out;
-    out.len_ = static_cast<std::uint8_t>(s.size() < N ? s.size() : N);
-    std::copy_n(s.data(), out.len_, out.data_.data());
+    const std::size_t n = s.size() < N ? s.size() : N;
+    out.len_ = static_cast<std::uint8_t>(n);
+    copy_short(out.data_.data(), s.data(), n);
     return out;
   }
 
@@ -95,6 +97,48 @@ class InlineString {
   friend std::ostream& operator<<(std::ostream& os, const InlineString& s) { return os << s.view(); }
 
  private:
+  // Copies n <= N bytes with at most two fixed-size, possibly overlapping copies per size class
+  // (no library call on the hot path); reads and writes only [0, n).
+  static void copy_short(char* dst, const char* src, std::size_t n) noexcept {
+    if constexpr (N > 32) {
+      std::copy_n(src, n, dst);
+    } else {
+      if constexpr (N >= 16) {
+        if (n >= 16) {
+          std::memcpy(dst, src, 16);
+          if constexpr (N > 16) {
+            std::memcpy(dst + n - 8, src + n - 8, 8);  // [0, 16) and [n - 8, n) cover n <= 24
+          }
+          if constexpr (N > 24) {
+            if (n > 24) {
+              std::memcpy(dst + n - 16, src + n - 16, 16);  // and [n - 16, n) n <= 32
+            }
+          }
+          return;
+        }
+      }
+      if constexpr (N >= 8) {
+        if (n >= 8) {
+          std::memcpy(dst, src, 8);
+          std::memcpy(dst + n - 8, src + n - 8, 8);
+          return;
+        }
+      }
+      if constexpr (N >= 4) {
+        if (n >= 4) {
+          std::memcpy(dst, src, 4);
+          std::memcpy(dst + n - 4, src + n - 4, 4);
+          return;
+        }
+      }
+      if (n > 0) {
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
+      }
+    }
+  }
+
   std::uint8_t len_{0};
   std::array<char, N> data_{};
 };

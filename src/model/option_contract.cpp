@@ -2,6 +2,9 @@
 #include "ws_source/option_contract.hpp"
 
 #include <array>
+#include <cstring>
+
+#include "parse/fast_scan.hpp"
 
 namespace ws_source {
 namespace {
@@ -24,7 +27,9 @@ bool all_digits(std::string_view s) noexcept {
 
 }  // namespace
 
-bool is_valid_date(int year, int month, int day) noexcept {
+namespace {
+
+[[gnu::always_inline]] inline bool valid_date(int year, int month, int day) noexcept {
   if (month < 1 || month > 12 || day < 1) {
     return false;
   }
@@ -33,6 +38,10 @@ bool is_valid_date(int year, int month, int day) noexcept {
   const int max_day = month == 2 && leap ? 29 : kDays[static_cast<std::size_t>(month - 1)];
   return day <= max_day;
 }
+
+}  // namespace
+
+bool is_valid_date(int year, int month, int day) noexcept { return valid_date(year, month, day); }
 
 std::string_view describe(OccError e) noexcept {
   switch (e) {
@@ -53,6 +62,41 @@ std::string_view describe(OccError e) noexcept {
 }
 
 Result<OptionContract, OccError> OptionContract::parse(std::string_view symbol) noexcept {
+  // The common case first, in one pass at fixed offsets from the end: 8 bytes of strike, 8 bytes
+  // from the expiry (YYMMDD, the right, a strike digit), the root. Any failed check falls to the
+  // checks below, which name the error in their order.
+  if (const std::size_t n = symbol.size();
+      n >= 2 + kMinBody && n <= 2 + kMaxBody && symbol[0] == 'O' && symbol[1] == ':') [[likely]] {
+    namespace fast = detail::fast;
+    const char* body = symbol.data() + 2;
+    const std::size_t root_len = n - 2 - 15;
+    std::uint64_t strike_word;
+    std::uint64_t date_word;
+    std::memcpy(&strike_word, body + root_len + 7, 8);
+    std::memcpy(&date_word, body + root_len, 8);
+    const char right = body[root_len + 6];
+    bool root_ok = true;
+    for (std::size_t i = 0; i < root_len; ++i) {
+      root_ok &= is_root_char(body[i]);
+    }
+    if (root_ok && (right == 'C' || right == 'P') && fast::leading_digits(strike_word) == 8 &&
+        fast::leading_digits(date_word) >= 6) {
+      const std::uint64_t d = date_word - 0x3030303030303030ULL;  // bytes 0-5: the digits of YYMMDD
+      const auto digit = [d](unsigned i) { return static_cast<int>((d >> (8 * i)) & 0xFF); };
+      const int year = 2000 + digit(0) * 10 + digit(1);
+      const int month = digit(2) * 10 + digit(3);
+      const int day = digit(4) * 10 + digit(5);
+      if (valid_date(year, month, day)) [[likely]] {
+        OptionContract c;
+        c.root = OptionRoot::unchecked(std::string_view(body, root_len));  // A-Z0-9, 1-6 bytes
+        c.expiry =
+            Date{static_cast<std::uint16_t>(year), static_cast<std::uint8_t>(month), static_cast<std::uint8_t>(day)};
+        c.right = right == 'C' ? OptionRight::Call : OptionRight::Put;
+        c.strike_milli = static_cast<std::uint32_t>(fast::digits_value(strike_word, 8));
+        return c;
+      }
+    }
+  }
   // One pass at fixed offsets from the end: strike (8 digits), right, YYMMDD, then the root.
   if (!symbol.starts_with(kPrefix)) {
     return fail(OccError::MissingPrefix);

@@ -18,7 +18,8 @@ namespace ws_source::detail::fast {
 [[gnu::always_inline]] inline bool is_ws(char c) noexcept { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
 [[gnu::always_inline]] inline const char* skip_ws(const char* p, const char* end) noexcept {
-  if (p<end&& static_cast<unsigned char>(*p)> ' ') [[likely]] {  // canonical frames have none
+  // Canonical frames have none. `*p` at `end` is padding, readable: the loop stops there.
+  if (static_cast<unsigned char>(*p) > ' ') [[likely]] {
     return p;
   }
   while (p < end && is_ws(*p)) {
@@ -33,10 +34,10 @@ namespace ws_source::detail::fast {
 
 // After a scalar: a delimiter (or whitespace, or the end) must follow, as JSON requires.
 [[gnu::always_inline]] inline bool at_delimiter(const char* p, const char* end) noexcept {
-  return p >= end || *p == ',' || *p == '}' || *p == ']' || is_ws(*p);
+  return *p == ',' || *p == '}' || p >= end || *p == ']' || is_ws(*p);  // `*end` is padding: readable
 }
 
-// "…" without escapes or control bytes; `p` at the opening quote, left after the closing one.
+// "…" of ASCII without escapes or control bytes; `p` at the opening quote, left after the closing one.
 // Reads 8 bytes at a time: the frame has kParsePadding readable bytes after `end`.
 [[gnu::always_inline]] inline bool string(const char*& p, const char* end, std::string_view& out) noexcept {
   const char* s = p + 1;
@@ -48,9 +49,11 @@ namespace ws_source::detail::fast {
     std::memcpy(&w, q, 8);
     const std::uint64_t quote = w ^ (kOnes * '"');
     const std::uint64_t slash = w ^ (kOnes * '\\');
-    // A byte is flagged when it is '"', '\\' or < 0x20 (the classic "has zero / has less" tricks;
-    // flags above the first true one may be false positives, which only the first one matters).
-    const std::uint64_t flags = ((quote - kOnes) & ~quote) | ((slash - kOnes) & ~slash) | ((w - kOnes * 0x20) & ~w);
+    // A byte is flagged when it is '"', '\\', < 0x20 or >= 0x80 (the classic "has zero / has less"
+    // tricks; flags above the first true one may be false positives, which only the first one
+    // matters). Non-ASCII bytes make the fast path bail, so a frame it accepts is ASCII throughout
+    // (every byte is read by one of these readers) and needs no UTF-8 check.
+    const std::uint64_t flags = ((quote - kOnes) & ~quote) | ((slash - kOnes) & ~slash) | ((w - kOnes * 0x20) & ~w) | w;
     if (const std::uint64_t hit = flags & kHigh) {
       q += std::countr_zero(hit) / 8;
       break;
@@ -87,25 +90,48 @@ namespace ws_source::detail::fast {
 inline constexpr std::array<std::uint64_t, 9> kPow10Int{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
 // 1-19 digits without a leading zero, then a delimiter; no sign. Eight digits at a time (the
-// frame has kParsePadding readable bytes after `end`, and a digit run is checked to end before it).
+// frame has kParsePadding readable bytes after `end`, and a digit run is checked to end before it):
+// one load for up to 7 digits, two for up to 15 (a 13-digit timestamp), three for up to 19.
 [[gnu::always_inline]] inline bool unsigned_int(const char*& p, const char* end, std::uint64_t& out) noexcept {
-  const char* q = p;
-  std::uint64_t v = 0;
-  unsigned total = 0;
-  while (true) {
-    std::uint64_t w;
-    std::memcpy(&w, q, 8);
-    const unsigned n = leading_digits(w);
-    if (n > 0) {
-      v = v * kPow10Int[n] + digits_value(w, n);
-      total += n;
-      q += n;
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  const unsigned n = leading_digits(w);
+  std::uint64_t v;
+  const char* q;
+  if (n < 8) [[likely]] {
+    if (n == 0 || (n > 1 && *p == '0')) {
+      return false;
     }
-    if (n < 8 || total > 19) {
-      break;
+    v = digits_value(w, n);
+    q = p + n;
+  } else {
+    if (*p == '0') {
+      return false;
+    }
+    std::uint64_t w2;
+    std::memcpy(&w2, p + 8, 8);
+    const unsigned n2 = leading_digits(w2);
+    v = digits_value(w, 8);
+    if (n2 < 8) {
+      if (n2 > 0) {
+        v = v * kPow10Int[n2] + digits_value(w2, n2);
+      }
+      q = p + 8 + n2;
+    } else {
+      std::uint64_t w3;
+      std::memcpy(&w3, p + 16, 8);
+      const unsigned n3 = leading_digits(w3);
+      if (n3 > 3) {
+        return false;  // 20 digits or more: beyond u64 or close to it, the general path decides
+      }
+      v = v * kPow10Int[8] + digits_value(w2, 8);
+      if (n3 > 0) {
+        v = v * kPow10Int[n3] + digits_value(w3, n3);
+      }
+      q = p + 16 + n3;
     }
   }
-  if (total == 0 || total > 19 || q > end || (total > 1 && *p == '0') || !at_delimiter(q, end)) {
+  if (q > end || !at_delimiter(q, end)) {
     return false;
   }
   out = v;
@@ -116,9 +142,10 @@ inline constexpr std::array<std::uint64_t, 9> kPow10Int{1, 10, 100, 1000, 10000,
 inline constexpr std::array<double, 16> kPow10{1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                                1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 
-// `-?digits(.digits)?`, at most 15 digits: mantissa / 10^scale with both exact, so the one
-// rounding of the division is the correctly rounded value (Clinger), as simdjson computes it.
-[[gnu::always_inline]] inline bool decimal(const char*& p, const char* end, double& out) noexcept {
+// `-?digits(.digits)?` byte by byte, at most 15 digits: mantissa / 10^scale with both exact, so
+// the one rounding of the division is the correctly rounded value (Clinger), as simdjson computes
+// it. The long form of `decimal`.
+inline bool decimal_bytes(const char*& p, const char* end, double& out) noexcept {
   const char* q = p;
   const bool neg = q < end && *q == '-';
   q += neg ? 1 : 0;
@@ -148,6 +175,43 @@ inline constexpr std::array<double, 16> kPow10{1e0, 1e1, 1e2,  1e3,  1e4,  1e5, 
     return false;
   }
   const double v = static_cast<double>(m) / kPow10[static_cast<std::size_t>(scale)];
+  out = neg ? -v : v;
+  p = q;
+  return true;
+}
+
+// `-?digits(.digits)?` as `decimal_bytes` reads it (the same values, the same refusals), with the
+// integer part and the fraction read eight bytes at a time when each has at most 7 digits.
+[[gnu::always_inline]] inline bool decimal(const char*& p, const char* end, double& out) noexcept {
+  const bool neg = *p == '-';
+  const char* q = p + (neg ? 1 : 0);
+  std::uint64_t w;
+  std::memcpy(&w, q, 8);
+  const unsigned n1 = leading_digits(w);
+  if (n1 == 0 || n1 == 8 || q + n1 > end) [[unlikely]] {
+    return decimal_bytes(p, end, out);  // no digit, a long integer part, or the end of the frame
+  }
+  if (n1 > 1 && *q == '0') {
+    return false;
+  }
+  std::uint64_t m = digits_value(w, n1);
+  q += n1;
+  unsigned scale = 0;
+  if (*q == '.') {
+    std::uint64_t f;
+    std::memcpy(&f, q + 1, 8);
+    scale = leading_digits(f);
+    if (scale == 0 || scale == 8 || q + 1 + scale > end) [[unlikely]] {
+      return decimal_bytes(p, end, out);  // `1.` (refused there), a long fraction, or the end
+    }
+    m = m * kPow10Int[scale] + digits_value(f, scale);
+    q += 1 + scale;
+  }
+  // n1 + scale <= 14 here: the 15-digit rule of decimal_bytes holds.
+  if (!at_delimiter(q, end)) {
+    return false;
+  }
+  const double v = static_cast<double>(m) / kPow10[scale];
   out = neg ? -v : v;
   p = q;
   return true;

@@ -22,6 +22,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "parse/fast_scan.hpp"
 #include "parse/frame_scan.hpp"
@@ -101,6 +102,24 @@ constexpr std::uint32_t kQuoteFields = bit(kSym) | bit(kBx) | bit(kAx) | bit(kBp
 constexpr std::uint32_t kStatusFields = bit(kStatus) | bit(kMessage);
 
 enum class EventType : std::uint8_t { Trade, Quote, Status, Other };
+
+// The event type an `ev` value names, and the fields that type reads (`wanted`); Other (and no
+// fields) for the rest, which are skipped and counted.
+[[gnu::always_inline]] inline EventType event_type(std::string_view ev, std::uint32_t& wanted) noexcept {
+  if (ev.size() == 1 && ev[0] == 'T') {
+    wanted = kTradeFields;
+    return EventType::Trade;
+  }
+  if (ev.size() == 1 && ev[0] == 'Q') {
+    wanted = kQuoteFields;
+    return EventType::Quote;
+  }
+  if (ev == "status") {
+    wanted = kStatusFields;
+    return EventType::Status;
+  }
+  return EventType::Other;
+}
 
 struct Wire {
   std::uint32_t present{0};
@@ -485,6 +504,18 @@ inline bool read_field(Field f, od::value& v, Wire& w, EventFailure& failure) {
 
 struct Checks {
   std::optional<FutureLimit> limit;
+  // The latest acceptable timestamp in ns, as ms_to_ns computes it from `limit` (the maximum
+  // without one): the hot path compares against it and calls ms_to_ns only for an error.
+  std::int64_t bound_ns{std::numeric_limits<std::int64_t>::max()};
+
+  explicit Checks(const FrameContext& ctx) noexcept {
+    if (ctx.max_future_skew_ns) {
+      limit = FutureLimit{ctx.received_at_ns, *ctx.max_future_skew_ns};
+      constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+      const std::int64_t skew = limit->max_skew_ns < 0 ? 0 : limit->max_skew_ns;
+      bound_ns = limit->received_at_ns > kMax - skew ? kMax : limit->received_at_ns + skew;
+    }
+  }
 };
 
 inline bool require(const Wire& w, Field f, EventFailure& failure) {
@@ -519,6 +550,13 @@ inline bool timestamp(const Wire& w, Field f, std::int64_t ms, const Checks& che
   if (!require(w, f, failure)) {
     return false;
   }
+  if (ms >= kMinPlausibleMs && ms < kMaxPlausibleMs) [[likely]] {  // ms_to_ns's checks, inline
+    const std::int64_t ns = ms * kNanosPerMilli;
+    if (ns <= checks.bound_ns) [[likely]] {
+      out = ns;
+      return true;
+    }
+  }
   auto ns = ms_to_ns(ms, checks.limit);
   if (!ns) [[unlikely]] {
     failure = {ParseErrorKind::InvalidTimestamp, f, "implausible timestamp: " + ns.error().message()};
@@ -526,6 +564,11 @@ inline bool timestamp(const Wire& w, Field f, std::int64_t ms, const Checks& che
   }
   out = *ns;
   return true;
+}
+
+// `starts_with("O:")` without the library call.
+[[gnu::always_inline]] inline bool is_option_symbol(std::string_view s) noexcept {
+  return s.size() >= 2 && s[0] == 'O' && s[1] == ':';
 }
 
 inline bool symbol(const Wire& w, Symbol& sym, std::optional<OptionContract>& contract, EventFailure& failure) {
@@ -537,7 +580,7 @@ inline bool symbol(const Wire& w, Symbol& sym, std::optional<OptionContract>& co
                "invalid symbol \"" + detail::excerpt(w.sym, 40) + "\": " + e.message()};
     return false;
   };
-  if (w.sym.starts_with("O:")) {
+  if (is_option_symbol(w.sym)) {
     // The OCC rule is stricter than Symbol's (A-Z0-9, digits, C/P, at most 23 bytes): a contract
     // that parses is a valid Symbol, so the bytes are checked once.
     auto c = OptionContract::parse(w.sym);
@@ -657,51 +700,50 @@ bool make_trade(const Wire& w, const Checks& checks, std::vector<TradeOrNbbo>* r
   return true;
 }
 
-bool make_quote(const Wire& w, const Checks& checks, std::vector<TradeOrNbbo>* rows, std::int64_t& ts,
-                EventFailure& failure) {
-  Symbol sym;
-  std::optional<OptionContract> contract;
-  double bp = 0;
-  double ap = 0;
-  std::int64_t t = 0;
-  if (!symbol(w, sym, contract, failure) || !require(w, kBx, failure) || !require(w, kAx, failure) ||
-      !price(w, kBp, w.bp, true, bp, failure) || !price(w, kAp, w.ap, true, ap, failure) || !require(w, kBs, failure) ||
-      !require(w, kAs, failure) || !timestamp(w, kT, w.t, checks, t, failure) || !require(w, kQ, failure)) {
+// The quote's fields into `q`, a row already in place (so nothing is copied twice); false with
+// `failure` set, the checks in the same order as ever.
+inline bool fill_quote(const Wire& w, const Checks& checks, Nbbo& q, EventFailure& failure) {
+  if (!symbol(w, q.symbol, q.contract, failure) || !require(w, kBx, failure) || !require(w, kAx, failure) ||
+      !price(w, kBp, w.bp, true, q.bid_price, failure) || !price(w, kAp, w.ap, true, q.ask_price, failure) ||
+      !require(w, kBs, failure) || !require(w, kAs, failure) || !timestamp(w, kT, w.t, checks, q.sip_ts_ns, failure) ||
+      !require(w, kQ, failure)) {
     return false;
   }
-  std::optional<std::uint16_t> condition;
   if (w.has(kC)) {
     if (w.c_codes.size() > 1) {
       failure = {ParseErrorKind::WrongType, kC, "expected one quote condition, found an array of several"};
       return false;
     }
     if (!w.c_codes.empty()) {
-      condition = w.c_codes[0];
+      q.condition = w.c_codes[0];
     }
   }
   if (w.has(kI) && !w.i_is_list) {
     failure = {ParseErrorKind::WrongType, kI, "expected an array of indicator codes, found a string"};
     return false;
   }
-  ts = t;
-  const ResourceType rt = contract ? ResourceType::OptionsQuotes : ResourceType::EquityQuotes;
-  auto& row = rows[index(rt)].emplace_back(std::in_place_type<Nbbo>);
-  auto& q = std::get<Nbbo>(row);
-  q.symbol = sym;
-  q.contract = contract;
   q.bid_exchange = static_cast<std::uint16_t>(w.bx);
   q.ask_exchange = static_cast<std::uint16_t>(w.ax);
-  q.bid_price = bp;
-  q.ask_price = ap;
   q.bid_size = static_cast<std::uint64_t>(w.bs);
   q.ask_size = static_cast<std::uint64_t>(w.as);
-  q.condition = condition;
   q.indicators = w.i_codes;
-  q.sip_ts_ns = t;
   q.sequence = w.q;
   if (w.has(kZ)) {
     q.tape = static_cast<std::uint8_t>(w.z);
   }
+  return true;
+}
+
+bool make_quote(const Wire& w, const Checks& checks, std::vector<TradeOrNbbo>* rows, std::int64_t& ts,
+                EventFailure& failure) {
+  // The feed follows from the symbol (an `O:` one either parses as a contract or is an error).
+  auto& feed = rows[index(is_option_symbol(w.sym) ? ResourceType::OptionsQuotes : ResourceType::EquityQuotes)];
+  auto& q = std::get<Nbbo>(feed.emplace_back(std::in_place_type<Nbbo>));
+  if (!fill_quote(w, checks, q, failure)) [[unlikely]] {
+    feed.pop_back();
+    return false;
+  }
+  ts = q.sip_ts_ns;
   return true;
 }
 
@@ -728,7 +770,8 @@ std::string json_error(simdjson::error_code e) { return std::string("invalid JSO
 // validation, makes it give up ("bail"): the caller then parses the whole frame again with
 // simdjson On Demand, which produces the same rows or the error. So the fast path never decides an
 // error and never accepts what the general path would reject (the kernel_agreement and property
-// tests compare the two on every corpus frame). UTF-8 is checked for the whole frame first.
+// tests compare the two on every corpus frame). Bytes outside ASCII make it bail, so it needs no
+// UTF-8 pass; the general path validates.
 
 namespace fast = detail::fast;
 
@@ -811,8 +854,8 @@ inline bool fast_codes(const char*& p, const char* end, Codes& codes) noexcept {
   return true;
 }
 
-// One field value of a wanted field into `w`.
-inline bool fast_field(Field f, const char*& p, const char* end, Wire& w) noexcept {
+// One field value of a wanted field into `w`. Inlined where `f` is a constant, the switch goes.
+[[gnu::always_inline]] inline bool fast_field(Field f, const char*& p, const char* end, Wire& w) noexcept {
   constexpr auto kI64 = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
   bool ok = false;
   switch (f) {
@@ -896,6 +939,49 @@ inline bool fast_field(Field f, const char*& p, const char* end, Wire& w) noexce
   return ok;
 }
 
+// fast_field for a key read at run time (not inlined: one copy of the switch).
+[[gnu::noinline]] bool fast_field_any(Field f, const char*& p, const char* end, Wire& w) noexcept {
+  return fast_field(f, p, end, w);
+}
+
+// One field of the predicted order: when the bytes at `p` are `,"key":` of F exactly as Massive
+// writes them (one 8-byte compare; the frame is padded, so the load may run past `end`), reads
+// F's value. Otherwise leaves `p` and returns true: the
+// next field of the order is tried, and keys that match none are read by the general loop.
+template <Field F>
+[[gnu::always_inline]] inline bool predicted_field(const char*& p, const char* end, Wire& w,
+                                                   std::uint32_t& seen) noexcept {
+  constexpr KeyPattern kp = kKeyPatterns[F];
+  if constexpr (kp.length == 0) {
+    return true;
+  } else {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    if ((word & kp.mask) != kp.bytes) {
+      return true;
+    }
+    // A match that runs into the padding leaves `p` past `end` (by at most 8 bytes, well inside
+    // the padding): every value reader refuses to start there, so the frame bails.
+    p = fast::skip_ws(p + kp.length, end);
+    // Each field comes once in the order and the order runs first: no duplicate is possible yet.
+    seen |= bit(F);
+    return fast_field(F, p, end, w);
+  }
+}
+
+template <const auto& Order, std::size_t... I>
+[[gnu::always_inline]] inline bool predicted_fields(const char*& p, const char* end, Wire& w, std::uint32_t& seen,
+                                                    std::index_sequence<I...>) noexcept {
+  return (predicted_field<Order[I]>(p, end, w, seen) && ...);
+}
+
+// The fields of `Order` that come in that order, straight-line; false to bail.
+template <const auto& Order>
+[[gnu::always_inline]] inline bool predicted_fields(const char*& p, const char* end, Wire& w,
+                                                    std::uint32_t& seen) noexcept {
+  return predicted_fields<Order>(p, end, w, seen, std::make_index_sequence<Order.size()>{});
+}
+
 // The whole frame, or false to bail. Fills `rows`, `max_ts` and `out.statuses` as parse_frame does.
 bool parse_canonical(const char* data, std::size_t size, const Checks& checks, std::vector<TradeOrNbbo>* rows,
                      std::array<std::int64_t, 4>& max_ts, ParsedFrame& out) noexcept {
@@ -909,81 +995,84 @@ bool parse_canonical(const char* data, std::size_t size, const Checks& checks, s
     return fast::skip_ws(p + 1, end) == end;
   }
   EventFailure ignored{ParseErrorKind::InvalidJson, kUnknown, {}};
+  // One record for the frame, reset per event: only what is read without a `present` check (the
+  // code lists and their kind, the status strings) needs resetting besides `present` itself.
+  Wire w;
   while (true) {
     if (p >= end || *p != '{') {
       return false;
     }
-    p = fast::skip_ws(p + 1, end);
-    // The first key must be `ev`.
-    std::string_view key;
-    std::string_view ev;
-    if (p >= end || *p != '"' || !fast::string(p, end, key) || key != "ev") {
-      return false;
-    }
-    p = fast::skip_ws(p, end);
-    if (p >= end || *p != ':') {
-      return false;
-    }
-    p = fast::skip_ws(p + 1, end);
-    if (p >= end || *p != '"' || !fast::string(p, end, ev)) {
-      return false;
-    }
     EventType type;
-    std::uint32_t wanted;
-    if (ev.size() == 1 && ev[0] == 'T') {
-      type = EventType::Trade;
-      wanted = kTradeFields;
-    } else if (ev.size() == 1 && ev[0] == 'Q') {
-      type = EventType::Quote;
-      wanted = kQuoteFields;
-    } else if (ev == "status") {
-      type = EventType::Status;
-      wanted = kStatusFields;
+    std::uint32_t wanted = 0;
+    // `{"ev":"Q"` or `{"ev":"T"` exactly as Massive writes them: one 8-byte compare.
+    constexpr std::uint64_t kEvHead = 0x22'3A'22'76'65'22'7BULL;  // {"ev":" little-endian
+    std::uint64_t head;
+    std::memcpy(&head, p, 8);
+    if ((head & 0x00FF'FFFF'FFFF'FFFFULL) == kEvHead && (p[7] == 'Q' || p[7] == 'T') && p[8] == '"' && p + 9 <= end)
+        [[likely]] {
+      type = p[7] == 'Q' ? EventType::Quote : EventType::Trade;
+      wanted = p[7] == 'Q' ? kQuoteFields : kTradeFields;
+      p += 9;
     } else {
-      return false;  // skipped event types: the general path counts them
+      p = fast::skip_ws(p + 1, end);
+      // The first key must be `ev`.
+      std::string_view key;
+      std::string_view ev;
+      if (p >= end || *p != '"' || !fast::string(p, end, key) || key != "ev") {
+        return false;
+      }
+      p = fast::skip_ws(p, end);
+      if (p >= end || *p != ':') {
+        return false;
+      }
+      p = fast::skip_ws(p + 1, end);
+      if (p >= end || *p != '"' || !fast::string(p, end, ev)) {
+        return false;
+      }
+      type = event_type(ev, wanted);
+      if (type == EventType::Other) {
+        return false;  // skipped event types: the general path counts them
+      }
     }
-    Wire w;
+    w.present = 0;
+    w.c_codes = {};
+    w.i_codes = {};
+    w.c_is_list = false;
+    w.i_is_list = false;
+    w.status = {};
+    w.message = {};
     std::uint32_t seen = bit(kEv);
-    const std::span<const Field> order = type == EventType::Trade   ? std::span<const Field>(kTradeOrder)
-                                         : type == EventType::Quote ? std::span<const Field>(kQuoteOrder)
-                                                                    : std::span<const Field>();
-    std::size_t next = 0;  // where in `order` the next key is expected
+    // Massive's order first, straight-line; whatever is left (keys out of that order, unknown
+    // keys, whitespace) is read key by key below.
+    if (type == EventType::Quote) {
+      if (!predicted_fields<kQuoteOrder>(p, end, w, seen)) {
+        return false;
+      }
+    } else if (type == EventType::Trade) {
+      if (!predicted_fields<kTradeOrder>(p, end, w, seen)) {
+        return false;
+      }
+    }
     while (true) {
       p = fast::skip_ws(p, end);
-      if (p < end && *p == '}') {
+      if (p < end && *p == '}') [[likely]] {
         ++p;
         break;
       }
       if (p >= end || *p != ',') {
         return false;
       }
-      // Predicted: `,"key":` exactly as Massive writes it, one 8-byte compare per candidate (the
-      // frame is padded, so the load may run past `end`; a match is checked to lie before it).
-      Field f = kUnknown;
-      for (std::size_t k = next; k < order.size(); ++k) {
-        const KeyPattern& kp = kKeyPatterns[order[k]];
-        std::uint64_t word;
-        std::memcpy(&word, p, 8);
-        if (kp.length != 0 && (word & kp.mask) == kp.bytes && p + kp.length <= end) {
-          f = order[k];
-          p += kp.length;
-          next = k + 1;
-          break;
-        }
-      }
-      if (f == kUnknown) {  // anything else: read the key
-        p = fast::skip_ws(p + 1, end);
-        if (p >= end || *p != '"' || !fast::string(p, end, key)) {
-          return false;
-        }
-        p = fast::skip_ws(p, end);
-        if (p >= end || *p != ':') {
-          return false;
-        }
-        ++p;
-        f = match_key(key);
+      std::string_view key;
+      p = fast::skip_ws(p + 1, end);
+      if (p >= end || *p != '"' || !fast::string(p, end, key)) {
+        return false;
       }
       p = fast::skip_ws(p, end);
+      if (p >= end || *p != ':') {
+        return false;
+      }
+      const Field f = match_key(key);
+      p = fast::skip_ws(p + 1, end);
       if (f == kUnknown || (wanted & bit(f)) == 0) {
         if (f != kUnknown) {
           if (seen & bit(f)) {
@@ -996,7 +1085,7 @@ bool parse_canonical(const char* data, std::size_t size, const Checks& checks, s
         }
         continue;
       }
-      if ((seen & bit(f)) || !fast_field(f, p, end, w)) {
+      if ((seen & bit(f)) || !fast_field_any(f, p, end, w)) {
         return false;
       }
       seen |= bit(f);
@@ -1010,7 +1099,7 @@ bool parse_canonical(const char* data, std::size_t size, const Checks& checks, s
       if (!ok) {
         return false;  // the general path reports it, with its context
       }
-      const std::size_t feed = index(resource_type_of(type == EventType::Quote, w.sym.starts_with("O:")));
+      const std::size_t feed = index(resource_type_of(type == EventType::Quote, is_option_symbol(w.sym)));
       max_ts[feed] = std::max(max_ts[feed], ts);
     }
     p = fast::skip_ws(p, end);
@@ -1035,6 +1124,10 @@ struct Parser::Impl {
   // checks UTF-8 only inside strings; the SIMD ones check the whole document. Check it ourselves
   // then, so that every CPU rejects the same frames.
   bool validate_utf8 = simdjson::get_active_implementation()->name() == "fallback";
+  // The fast path needs no UTF-8 check of its own (below), but it runs only where simdjson has a
+  // usable implementation, as when it called simdjson::validate_utf8 first: with none (a bad
+  // SIMDJSON_FORCE_IMPLEMENTATION), that check failed for every frame and every parse is an error.
+  bool simdjson_usable = simdjson::validate_utf8("[]", 2);
   std::vector<char> scratch;  // padded copy of a frame that came without padding
 };
 
@@ -1095,10 +1188,7 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
                valid_other ? "frame is not a JSON array" : json_error(e)};
     return false;
   }
-  Checks checks;
-  if (ctx.max_future_skew_ns) {
-    checks.limit = FutureLimit{ctx.received_at_ns, *ctx.max_future_skew_ns};
-  }
+  const Checks checks(ctx);
   std::size_t ev_index = 0;
   EventFailure ef{ParseErrorKind::InvalidJson, kUnknown, {}};
   for (auto element : arr) {
@@ -1134,18 +1224,7 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
         failure = {ef.kind, ev_index, kEv, {}, {}, ef.detail};
         return false;
       }
-      if (ev.size() == 1 && ev[0] == 'T') {
-        type = EventType::Trade;
-        wanted = kTradeFields;
-      } else if (ev.size() == 1 && ev[0] == 'Q') {
-        type = EventType::Quote;
-        wanted = kQuoteFields;
-      } else if (ev == "status") {
-        type = EventType::Status;
-        wanted = kStatusFields;
-      } else {
-        type = EventType::Other;
-      }
+      type = event_type(ev, wanted);
       return true;
     };
     Wire w;
@@ -1250,7 +1329,7 @@ bool parse_frame(od::parser& parser, const char* data, std::size_t size, std::si
           return false;
         }
         // The row just appended decides the feed.
-        const bool is_option = w.sym.starts_with("O:");
+        const bool is_option = is_option_symbol(w.sym);
         const std::size_t feed = index(resource_type_of(type == EventType::Quote, is_option));
         max_ts[feed] = std::max(max_ts[feed], ts);
         break;
@@ -1376,11 +1455,10 @@ Result<void, ParseError> Parser::parse(std::span<const char> buffer, std::size_t
           {ParseErrorKind::InvalidJson, std::nullopt, kUnknown, {}, {}, json_error(simdjson::UTF8_ERROR), false},
           std::string_view(buffer.data(), frame_size)));
     }
-    if (impl_->fast_path && simdjson::validate_utf8(data, frame_size)) {
-      Checks checks;
-      if (ctx.max_future_skew_ns) {
-        checks.limit = FutureLimit{ctx.received_at_ns, *ctx.max_future_skew_ns};
-      }
+    // The fast path needs no UTF-8 check: it bails on any byte outside ASCII (fast::string), and
+    // the general path checks (simdjson's SIMD stage 1, or the check above on `fallback`).
+    if (impl_->fast_path && impl_->simdjson_usable) {
+      const Checks checks(ctx);
       if (parse_canonical(data, frame_size, checks, out.spare_.data(), max_ts, out)) {
         emit_batches(out, ctx, max_ts);
         ++impl_->stats.fast_path_frames;

@@ -8,7 +8,15 @@
 //   3. ws-source on the live market at 100,000 events/s: frame received -> batch taken by the
 //      consumer, p50 / p99 / max from every batch (not an average); once with a consumer that
 //      waits in next() (spin, then futex) and once with one that busy-polls try_next().
+//   Each run also prints the CPU its busiest threads used in the timed window (from
+//   /proc/self/task, by thread name: massive-sim-io, ws-source-io, consumer), as a share of one
+//   core, and the process's total: on a machine where the simulator and the client share the
+//   cores, that says whether a ratio is bound by the client's code or by the machine.
 // Usage: ws_source_e2e_bench [SECONDS_PER_RUN]   (default 3)
+
+#include <dirent.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -18,7 +26,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <map>
 #include <massive_sim/server.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,13 +59,77 @@ massive_sim::SimConfig replay_sim() {
   return cfg;
 }
 
+/// A thread's name (as `pthread_setname_np` set it) and its CPU ticks (user + system).
+struct ThreadTicks {
+  std::string name;
+  long ticks{0};
+};
+
+/// Every thread of this process, by thread id.
+std::map<long, ThreadTicks> thread_ticks() {
+  std::map<long, ThreadTicks> out;
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return out;
+  while (const dirent* e = readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream f(std::string("/proc/self/task/") + e->d_name + "/stat");
+    std::string line;
+    std::getline(f, line);
+    const auto open = line.find('(');
+    const auto close = line.rfind(')');  // the name may hold spaces; the fields follow it
+    if (open == std::string::npos || close == std::string::npos || close < open) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    long utime = 0;
+    long stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14 and 15: utime, stime
+      if (i == 14) utime = std::stol(field);
+      if (i == 15) stime = std::stol(field);
+    }
+    out[std::stol(e->d_name)] = ThreadTicks{line.substr(open + 1, close - open - 1), utime + stime};
+  }
+  closedir(dir);
+  return out;
+}
+
+/// The CPU of the threads between two `thread_ticks()` snapshots over `seconds`: the busiest
+/// three by name, as shares of one core, and the process's total.
+std::string cpu_summary(const std::map<long, ThreadTicks>& before, const std::map<long, ThreadTicks>& after,
+                        double seconds) {
+  const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::vector<std::pair<double, std::string>> shares;
+  double total = 0;
+  for (const auto& [tid, t] : after) {
+    const auto it = before.find(tid);
+    const double used = static_cast<double>(t.ticks - (it == before.end() ? 0 : it->second.ticks)) / hz / seconds;
+    shares.emplace_back(used, t.name);
+    total += used;
+  }
+  std::sort(shares.begin(), shares.end(), std::greater<>());
+  std::string out = "cpu (share of a core):";
+  char buf[96];
+  for (std::size_t i = 0; i < shares.size() && i < 3; ++i) {
+    std::snprintf(buf, sizeof buf, "%s %s %.2f", i == 0 ? "" : ",", shares[i].second.c_str(), shares[i].first);
+    out += buf;
+  }
+  std::snprintf(buf, sizeof buf, "; all threads %.2f cores", total);
+  return out + buf;
+}
+
+/// The CPU snapshot taken at the start of a timed window, and the summary at its end.
+struct CpuWindow {
+  std::map<long, ThreadTicks> at_start;
+  std::string summary;
+};
+
 /// Messages read per second by a client that only reads and discards.
-double read_only(double seconds) {
+double read_only(double seconds, CpuWindow& cpu) {
   auto sim = start_sim(replay_sim());
   std::atomic<bool> stop{false};
   std::uint64_t messages = 0;
   std::uint64_t counted = 0;
   std::thread t([&] {
+    pthread_setname_np(pthread_self(), "beast-reader");
     asio::io_context ioc;
     beast::websocket::stream<asio::ip::tcp::socket> ws(ioc);
     beast::error_code ec;
@@ -67,14 +142,20 @@ double read_only(double seconds) {
     beast::flat_buffer buf;
     const auto t0 = Clock::now() + std::chrono::milliseconds(500);
     const auto t1 = t0 + std::chrono::duration<double>(seconds);
+    bool started = false;
     while (!ec) {
       const std::size_t n = ws.read(buf, ec);
       buf.consume(n);
       const auto now = Clock::now();
+      if (now >= t0 && !started) {
+        started = true;
+        cpu.at_start = thread_ticks();
+      }
       if (now >= t0 && now < t1) ++counted;
       ++messages;
       if (now >= t1) break;
     }
+    cpu.summary = cpu_summary(cpu.at_start, thread_ticks(), seconds);
   });
   t.join();
   return static_cast<double>(counted) / seconds;
@@ -96,6 +177,7 @@ struct Run {
   std::uint64_t dropped{0};
   std::uint64_t parse_errors{0};
   std::vector<std::int64_t> latency_ns;  // per data batch: received -> taken
+  CpuWindow cpu;
 };
 
 /// ws-source against `sim` for `seconds` after a 0.5 s warm-up; the consumer drops every batch.
@@ -109,15 +191,21 @@ Run ingest(const massive_sim::Server& sim, double seconds, bool busy_poll = fals
   std::uint64_t rows = 0;
   const auto t0 = Clock::now() + std::chrono::milliseconds(500);
   const auto t1 = t0 + std::chrono::duration<double>(seconds);
+  bool started = false;
   for (;;) {
     auto lease = busy_poll ? stream.try_next() : stream.next(std::chrono::milliseconds(50));
     const auto now = Clock::now();
+    if (now >= t0 && !started) {
+      started = true;
+      r.cpu.at_start = thread_ticks();
+    }
     if (lease && !(*lease)->rows.empty() && now >= t0 && now < t1) {
       rows += (*lease)->rows.size();
       r.latency_ns.push_back(ws_source::now_ns() - (*lease)->meta.received_at_ns);
     }
     if (now >= t1) break;
   }
+  r.cpu.summary = cpu_summary(r.cpu.at_start, thread_ticks(), seconds);
   const auto s = manager.stats();
   for (const auto& w : s.workers) {
     r.dropped += w.rows_dropped_queue_full;
@@ -140,21 +228,24 @@ double pct(const std::vector<std::int64_t>& sorted, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  pthread_setname_np(pthread_self(), "consumer");
   const double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
   std::printf(
       "end to end, one connection, %.1f s per run, 100 equity quotes per frame, simulator and client on "
       "the same machine (%u hardware threads)\n",
       seconds, std::thread::hardware_concurrency());
-  const double ceiling = read_only(seconds) * 100.0;
-  std::printf("read-only Beast client:       %12.0f events/s\n", ceiling);
+  CpuWindow ro_cpu;
+  const double ceiling = read_only(seconds, ro_cpu) * 100.0;
+  std::printf("read-only Beast client:       %12.0f events/s; %s\n", ceiling, ro_cpu.summary.c_str());
   {
     auto sim = start_sim(replay_sim());
     const Run r = ingest(*sim, seconds);
     std::printf(
         "ws-source, replay:            %12.0f events/s delivered (%.2f of read-only), dropped %llu, "
-        "parse errors %llu; latency p50 %.1f us, p99 %.1f us\n",
+        "parse errors %llu; latency p50 %.1f us, p99 %.1f us; %s\n",
         r.rows_per_s, ceiling > 0 ? r.rows_per_s / ceiling : 0.0, static_cast<unsigned long long>(r.dropped),
-        static_cast<unsigned long long>(r.parse_errors), pct(r.latency_ns, 0.5), pct(r.latency_ns, 0.99));
+        static_cast<unsigned long long>(r.parse_errors), pct(r.latency_ns, 0.5), pct(r.latency_ns, 0.99),
+        r.cpu.summary.c_str());
   }
   {
     massive_sim::SimConfig cfg;

@@ -83,7 +83,11 @@ struct WorkerStats {
   /// its changes: the read loop runs between them).
   std::uint64_t rebalance_last_ns{0};
   std::uint64_t rebalance_max_ns{0};  ///< the same, the longest over every rebalance
-  std::int64_t watermark_ts_ns{0};    ///< the largest watermark over the worker's feeds
+  /// The io thread's CPU time in its longest-CPU stretch over every rebalance: what the rebalance
+  /// itself used. A `rebalance_max_ns` well above it is the OS's scheduling (the thread waited
+  /// for a core), not the rebalance's work.
+  std::uint64_t rebalance_max_cpu_ns{0};
+  std::int64_t watermark_ts_ns{0};  ///< the largest watermark over the worker's feeds
 };
 
 /// Counters of every worker, by cluster then shard.

@@ -316,6 +316,8 @@ void write_worker(Writer& w, const WorkerStats& s) {
           ns_to_seconds(s.rebalance_last_ns));
   w.gauge("rebalance_max_seconds", "The longest stretch any rebalance held the io thread.", l,
           ns_to_seconds(s.rebalance_max_ns));
+  w.gauge("rebalance_max_cpu_seconds", "The io thread's CPU time in the longest-CPU stretch of any rebalance.", l,
+          ns_to_seconds(s.rebalance_max_cpu_ns));
   w.gauge("watermark_timestamp_seconds", "The largest watermark over the connection's feeds, Unix seconds.", l,
           ns_to_seconds(s.watermark_ts_ns));
   // Backpressure.

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+#include <ctime>
 #include <exception>
 #include <iterator>
 
@@ -43,6 +44,13 @@ std::int64_t ms_to_ns(std::uint64_t ms) noexcept {
 }
 
 void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept { c.fetch_add(n, std::memory_order_relaxed); }
+
+/// The calling thread's CPU time (0 if the clock is unavailable; the figures are then 0).
+std::uint64_t thread_cpu_ns() noexcept {
+  timespec ts{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000U + static_cast<std::uint64_t>(ts.tv_nsec);
+}
 
 std::int64_t sip_ts(const TradeOrNbbo& row) noexcept {
   return std::visit([](const auto& r) { return r.sip_ts_ns; }, row);
@@ -194,6 +202,7 @@ WorkerStats Worker::stats() const {
   s.scheduled_capacity = r(c.scheduled_capacity);
   s.rebalance_last_ns = r(c.rebalance_last_ns);
   s.rebalance_max_ns = r(c.rebalance_max_ns);
+  s.rebalance_max_cpu_ns = r(c.rebalance_max_cpu_ns);
   s.watermark_ts_ns = c.watermark_ts_ns.load(std::memory_order_relaxed);
   s.rows_conflated = r(c.rows_conflated);
   s.conflating = c.conflating.load(std::memory_order_relaxed);
@@ -634,8 +643,10 @@ asio::awaitable<void> Worker::rebalance_once() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count());
   };
   auto t = Clock::now();
+  auto cpu = thread_cpu_ns();
   auto changes = rebalancer_->rebalance(now_ns(), host_quotes_.size());
   std::uint64_t longest = since(t);
+  std::uint64_t longest_cpu = thread_cpu_ns() - cpu;
   counters_.rebalances.store(rebalancer_->rebalances(), std::memory_order_relaxed);
   counters_.evictions.store(rebalancer_->evictions(), std::memory_order_relaxed);
   counters_.scheduled.store(changes.active, std::memory_order_relaxed);
@@ -650,14 +661,19 @@ asio::awaitable<void> Worker::rebalance_once() {
       co_await asio::post(strand_, asio::use_awaitable);
       if (stopping_) co_return;
       t = Clock::now();
+      cpu = thread_cpu_ns();
       const auto last = all.begin() + static_cast<std::ptrdiff_t>(std::min(i + chunk, all.size()));
       apply_change(subscribe, std::vector<std::string>(all.begin() + static_cast<std::ptrdiff_t>(i), last), true);
       longest = std::max(longest, since(t));
+      longest_cpu = std::max(longest_cpu, thread_cpu_ns() - cpu);
     }
   }
   counters_.rebalance_last_ns.store(longest, std::memory_order_relaxed);
   if (longest > counters_.rebalance_max_ns.load(std::memory_order_relaxed)) {
     counters_.rebalance_max_ns.store(longest, std::memory_order_relaxed);
+  }
+  if (longest_cpu > counters_.rebalance_max_cpu_ns.load(std::memory_order_relaxed)) {
+    counters_.rebalance_max_cpu_ns.store(longest_cpu, std::memory_order_relaxed);
   }
 }
 

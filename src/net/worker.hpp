@@ -43,8 +43,8 @@ struct WorkerCounters {
       rows_delivered{0}, rows_dropped_queue_full{0}, batches{0}, heartbeats{0}, parse_errors{0}, skipped_events{0},
       late_rows{0}, gaps{0}, max_connections{0}, slow_consumer{0}, force_disconnect{0}, stalls{0},
       subscription_errors{0}, subs_active{0}, rebalances{0}, evictions{0}, scheduled{0}, scheduled_capacity{0},
-      rebalance_last_ns{0}, rebalance_max_ns{0}, rows_conflated{0}, staleness_ns{0}, conflate_held{0}, sheds{0},
-      restores{0}, shed_contracts{0}, shed_capacity{0};
+      rebalance_last_ns{0}, rebalance_max_ns{0}, rebalance_max_cpu_ns{0}, rows_conflated{0}, staleness_ns{0},
+      conflate_held{0}, sheds{0}, restores{0}, shed_contracts{0}, shed_capacity{0};
   std::atomic<bool> conflating{false};
   std::atomic<std::int64_t> watermark_ts_ns{0};
 };

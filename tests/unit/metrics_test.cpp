@@ -450,6 +450,7 @@ WorkerStats worker(Cluster c, std::size_t shard, std::uint64_t base) {
   s.scheduled_capacity = base + 24;
   s.rebalance_last_ns = 250'000;
   s.rebalance_max_ns = 1'500'000;
+  s.rebalance_max_cpu_ns = 400'000;
   s.watermark_ts_ns = 1'700'000'000'123'000'000;
   return s;
 }
@@ -498,6 +499,7 @@ TEST(Prometheus, EveryWorkerCounterAndGaugeWithItsLabels) {
   EXPECT_EQ(e.value("ws_source_scheduled_capacity", at("options", "0")), 124);
   EXPECT_DOUBLE_EQ(e.value("ws_source_rebalance_last_seconds", at("options", "0")), 0.00025);
   EXPECT_DOUBLE_EQ(e.value("ws_source_rebalance_max_seconds", at("options", "0")), 0.0015);
+  EXPECT_DOUBLE_EQ(e.value("ws_source_rebalance_max_cpu_seconds", at("options", "0")), 0.0004);
   EXPECT_EQ(e.value("ws_source_connected", at("options", "0")), 0);
   EXPECT_EQ(e.value("ws_source_connected", at("options", "1")), 0);
   EXPECT_EQ(e.value("ws_source_connected", at("stocks", "0")), 0);

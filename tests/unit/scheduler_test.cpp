@@ -807,3 +807,37 @@ TEST(Scheduler, TheStringAndTrackerSurfacesAgree) {
   }
   EXPECT_GT(by_id.epoch(), 0U);
 }
+
+// select_first puts exactly the k best at the front and only permutes, for every k from none to
+// more than all, with many ties among equal values (200 distinct values in up to 5,000).
+TEST(Scheduler, SelectFirstPutsTheKBestInFront) {
+  std::uint64_t state = 11;
+  const auto next = [&] {
+    state = ws_source::detail::sched::mix64(state);
+    return static_cast<int>(state % 200);
+  };
+  for (const std::size_t n : {1U, 2U, 50U, 64U, 1000U, 1017U, 5000U}) {
+    for (const std::size_t k :
+         {std::size_t{0}, std::size_t{1}, std::size_t{5}, std::size_t{16}, std::size_t{17}, std::size_t{64},
+          std::size_t{65}, n / 2, n - 65, n - 64, n - 16, n - 5, n - 1, n, n + 3}) {
+      if (k > n + 3) {
+        continue;  // (n - 64 wrapped)
+      }
+      std::vector<int> v(n);
+      for (int& x : v) {
+        x = next();
+      }
+      std::vector<int> want = v;
+      std::sort(want.begin(), want.end(), std::greater<>());
+      ws_source::detail::sched::select_first(v.begin(), v.end(), k, std::greater<>());
+      const std::size_t kk = std::min(k, n);
+      std::vector<int> front(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(kk));
+      std::sort(front.begin(), front.end(), std::greater<>());
+      ASSERT_EQ(front, std::vector<int>(want.begin(), want.begin() + static_cast<std::ptrdiff_t>(kk)))
+          << "n = " << n << ", k = " << k;
+      std::vector<int> all = v;
+      std::sort(all.begin(), all.end(), std::greater<>());
+      ASSERT_EQ(all, want) << "a permutation: n = " << n << ", k = " << k;
+    }
+  }
+}

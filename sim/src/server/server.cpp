@@ -3,6 +3,8 @@
 // `Server`: start-up (market, replay frames, listener, io threads, generator thread), the accept
 // loop, down/up/restart, and the thread-safe inspection and fault API.
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
@@ -196,6 +198,7 @@ ws_source::Result<std::unique_ptr<Server>, std::string> Server::start(SimConfig 
   }
   for (std::size_t i = 0; i < st->cfg.io_threads; ++i) {
     st->io_threads.emplace_back([s = st.get()] {
+      pthread_setname_np(pthread_self(), "massive-sim-io");
       auto guard = asio::make_work_guard(s->ioc);
       while (!s->stop.load()) {
         s->ioc.run();
@@ -204,7 +207,10 @@ ws_source::Result<std::unique_ptr<Server>, std::string> Server::start(SimConfig 
       }
     });
   }
-  st->generator = std::thread([s = st.get()] { run_generator(*s); });
+  st->generator = std::thread([s = st.get()] {
+    pthread_setname_np(pthread_self(), "massive-sim-gen");
+    run_generator(*s);
+  });
   return std::unique_ptr<Server>(new Server(std::move(st)));
 }
 

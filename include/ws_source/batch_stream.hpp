@@ -93,11 +93,13 @@ struct BatchStreamStats {
 /// End of stream: once every producer has closed (its worker stopped) and every ring is
 /// drained, `next()` and `try_next()` return nullopt and `ended()` is true for good.
 ///
-/// Waiting: `next()` polls for up to 50 us, then sleeps on a futex; a producer only makes a
-/// system call to wake it when it is asleep (one flag check per published batch otherwise), and
-/// no wake-up is lost. Idle, a blocked consumer uses no CPU; under a steady flow of batches it
-/// spins up to 50 us after each one. For the lowest latency on a core of its own, loop on
-/// `try_next()` instead (busy-polling; `bench/e2e_bench.cpp` measures both).
+/// Waiting: `next()` polls for up to `spin_budget()` (50 us unless set), then sleeps on a futex;
+/// a producer only makes a system call to wake it when it is asleep (one flag check per
+/// published batch otherwise), and no wake-up is lost. Idle, a blocked consumer uses no CPU;
+/// under a steady flow of batches it spins up to the budget after each one. For the lowest
+/// latency on a core of its own, loop on `try_next()` instead (busy-polling;
+/// `bench/e2e_bench.cpp` measures both); on a machine short of cores, a budget of 0 leaves the
+/// producers the CPU at the cost of a wake-up (tens of microseconds) per batch.
 ///
 /// Movable, not copyable; a default-constructed or moved-from stream is empty and ended.
 class BatchStream {
@@ -121,6 +123,12 @@ class BatchStream {
   /// The next batch, waiting as long as it takes; nullopt only at the end of the stream.
   [[nodiscard]] std::optional<BatchLease> next() noexcept;
 
+  /// How long `next()` polls an empty stream before it sleeps: `budget` from now on, clamped to
+  /// [0, 1 s] (0 sleeps after one round of polls); `next(timeout)` still returns at its timeout.
+  /// Consumer thread; no effect on an empty (default-constructed or moved-from) stream.
+  void set_spin_budget(std::chrono::nanoseconds budget) noexcept;
+  /// The current budget (50 us by default; 0 for an empty stream).
+  [[nodiscard]] std::chrono::nanoseconds spin_budget() const noexcept;
   /// True once every producer has closed and every ring is drained.
   [[nodiscard]] bool ended() const noexcept;
   /// The number of rings (workers) the stream merges.

@@ -91,6 +91,14 @@ std::optional<BatchLease> BatchStream::next() noexcept {
   return core_->wait(std::nullopt);
 }
 
+void BatchStream::set_spin_budget(std::chrono::nanoseconds budget) noexcept {
+  if (core_ != nullptr) core_->set_spin_budget(budget);
+}
+
+std::chrono::nanoseconds BatchStream::spin_budget() const noexcept {
+  return core_ == nullptr ? std::chrono::nanoseconds::zero() : core_->spin_budget();
+}
+
 bool BatchStream::ended() const noexcept { return core_ == nullptr || core_->ended(); }
 
 std::size_t BatchStream::ring_count() const noexcept { return core_ == nullptr ? 0 : core_->ring_count(); }

@@ -17,28 +17,17 @@ void at_stage(SleepStage stage) noexcept {
   }
 }
 
-// How long the consumer keeps polling an empty stream before it sleeps on the futex. A sleeping
-// consumer costs the producer a FUTEX_WAKE per batch (the io thread's largest cost after parsing
-// in the end-to-end profile: 11 %, with batches ~35 us apart) and itself a wake-up of tens of
-// microseconds; a burst's next frame usually comes within this budget. Spinning is paid only
-// while the stream is busy: an idle one sleeps after the budget. The clock is read once per
-// kSpinCheck polls.
-constexpr std::chrono::microseconds kSpinBudget{50};
+// The default spin budget (kDefaultSpinBudget, 50 us): a sleeping consumer costs the producer a
+// FUTEX_WAKE per batch (the io thread's largest cost after parsing in the end-to-end profile:
+// 11 %, with batches ~35 us apart) and itself a wake-up of tens of microseconds; a burst's next
+// frame usually comes within the budget. Spinning is paid only while the stream is busy: an idle
+// one sleeps after the budget. The clock is read once per kSpinCheck polls.
 constexpr int kSpinCheck = 32;
-std::atomic<std::int64_t> g_spin_budget_ns{std::chrono::nanoseconds(kSpinBudget).count()};
 
 }  // namespace
 
 void set_sleep_stage_hook_for_testing(SleepStageHook hook) noexcept {
   g_sleep_stage_hook.store(hook, std::memory_order_relaxed);
-}
-
-std::chrono::nanoseconds spin_budget() noexcept {
-  return std::chrono::nanoseconds(g_spin_budget_ns.load(std::memory_order_relaxed));
-}
-
-void set_spin_budget_for_testing(std::chrono::nanoseconds budget) noexcept {
-  g_spin_budget_ns.store(budget.count(), std::memory_order_relaxed);
 }
 
 StreamCore::StreamCore(std::vector<std::shared_ptr<BatchChannel>> channels, std::shared_ptr<StreamSignal> signal)
@@ -89,7 +78,10 @@ std::optional<BatchLease> StreamCore::wait(std::optional<std::chrono::steady_clo
     if (ended() || expired()) {
       return std::nullopt;
     }
-    const auto spin_until = std::chrono::steady_clock::now() + spin_budget();
+    // The spin ends at the budget or the deadline, whichever is first (the budget may be long).
+    auto spin_until = std::chrono::steady_clock::now() +
+                      std::chrono::duration_cast<std::chrono::steady_clock::duration>(spin_budget_);
+    if (deadline && *deadline < spin_until) spin_until = *deadline;
     for (int i = 1;; ++i) {
       cpu_relax();
       if (auto lease = poll()) {

@@ -8,6 +8,7 @@
 // atomics (all of them live on the one consumer thread); the last one deletes it. The rings
 // themselves are shared with the producers (shared_ptr) and outlive whichever side goes last.
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -33,11 +34,10 @@ using SleepStageHook = void (*)(SleepStage) noexcept;
 /// a test can stretch the race windows of the wake-up protocol. Costs one relaxed load per sleep.
 void set_sleep_stage_hook_for_testing(SleepStageHook hook) noexcept;
 
-/// How long `StreamCore::wait` polls an empty stream before it sleeps: 50 us unless changed.
-[[nodiscard]] std::chrono::nanoseconds spin_budget() noexcept;
-/// Tests only: sets that budget for every stream (0: sleep after one round of 32 polls), so that
-/// the wake-up protocol's tests reach the sleep in most rounds. One relaxed load per wait.
-void set_spin_budget_for_testing(std::chrono::nanoseconds budget) noexcept;
+/// How long `StreamCore::wait` polls an empty stream before it sleeps, unless the stream's
+/// consumer sets another (`BatchStream::set_spin_budget`), and the longest it may set.
+inline constexpr std::chrono::nanoseconds kDefaultSpinBudget{50'000};
+inline constexpr std::chrono::nanoseconds kMaxSpinBudget{1'000'000'000};
 
 class StreamCore {
  public:
@@ -65,6 +65,12 @@ class StreamCore {
   [[nodiscard]] std::size_t ring_count() const noexcept { return channels_.size(); }
   [[nodiscard]] const BatchStreamStats& stats() const noexcept { return stats_; }
 
+  /// How long `wait` polls before it sleeps (consumer thread; clamped to [0, 1 s]).
+  void set_spin_budget(std::chrono::nanoseconds budget) noexcept {
+    spin_budget_ = std::clamp(budget, std::chrono::nanoseconds::zero(), kMaxSpinBudget);
+  }
+  [[nodiscard]] std::chrono::nanoseconds spin_budget() const noexcept { return spin_budget_; }
+
  private:
   ~StreamCore() = default;
 
@@ -77,6 +83,7 @@ class StreamCore {
   std::size_t cursor_{0};
   std::size_t refs_{1};  // the stream's
   bool ended_{false};
+  std::chrono::nanoseconds spin_budget_{kDefaultSpinBudget};
   BatchStreamStats stats_;
 };
 

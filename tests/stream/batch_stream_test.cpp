@@ -269,3 +269,33 @@ TEST(BatchStream, RunCallbackReleasesTheBatchWhenTheCallbackThrows) {
 
 static_assert(std::input_iterator<BatchStream::iterator>);
 static_assert(std::sentinel_for<std::default_sentinel_t, BatchStream::iterator>);
+
+TEST(BatchStream, TheSpinBudgetIsTheConsumersToSet) {
+  Rings r(1);
+  EXPECT_EQ(r.stream.spin_budget(), 50us);
+  r.stream.set_spin_budget(-3us);
+  EXPECT_EQ(r.stream.spin_budget(), 0ns);
+  r.stream.set_spin_budget(1h);
+  EXPECT_EQ(r.stream.spin_budget(), 1s) << "clamped";
+  BatchStream empty;
+  empty.set_spin_budget(1ms);
+  EXPECT_EQ(empty.spin_budget(), 0ns);
+}
+
+TEST(BatchStream, NoSpinSleepsAtOnceAndALongSpinStillKeepsTheTimeout) {
+  Rings r(1);
+  r.stream.set_spin_budget(0ns);
+  EXPECT_FALSE(r.stream.next(20ms));
+  EXPECT_GE(r.stream.stats().sleeps, 1U) << "one round of polls, then the futex";
+
+  // A budget far longer than the timeout: next() spins until its deadline, not the budget's end,
+  // and does not sleep (the deadline has passed when the spin ends).
+  Rings q(1);
+  q.stream.set_spin_budget(1s);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(q.stream.next(20ms));
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 20ms);
+  EXPECT_LT(took, 900ms) << "the 1 s spin ran to its end";
+  EXPECT_EQ(q.stream.stats().sleeps, 0U);
+}

@@ -30,22 +30,6 @@ using detail::BatchStreamBuilder;
 
 namespace {
 
-// The consumer's spin before sleeping shortened to one round of polls for a test's lifetime: the
-// wake-up protocol is only exercised when the consumer does fall asleep, and with the default
-// 50 us budget most of these tests' pauses would be spun through.
-class ShortSpin {
- public:
-  ShortSpin() noexcept : saved_(detail::spin_budget()) { detail::set_spin_budget_for_testing(0ns); }
-  ~ShortSpin() { detail::set_spin_budget_for_testing(saved_); }
-  ShortSpin(const ShortSpin&) = delete;
-  ShortSpin& operator=(const ShortSpin&) = delete;
-  ShortSpin(ShortSpin&&) = delete;
-  ShortSpin& operator=(ShortSpin&&) = delete;
-
- private:
-  std::chrono::nanoseconds saved_;
-};
-
 // Aborts the process if a test does not finish in time: a lost wake-up would otherwise block
 // next() forever.
 class Watchdog {
@@ -137,11 +121,13 @@ Received consume(BatchStream& stream, std::size_t producers, std::optional<std::
 }  // namespace
 
 TEST(StreamStress, NoLostWakeUpsWithOneProducerAndABlockingConsumer) {
-  const ShortSpin short_spin;
   const Watchdog dog(90s);
   BatchStreamBuilder builder;
   BatchProducer producer = builder.add_channel({.capacity = 16, .lease_allowance = 4});
   BatchStream stream = std::move(builder).build();
+  // One round of polls, then sleep: the wake-up protocol is only exercised when the consumer
+  // falls asleep, and the default 50 us budget would spin through most of the pauses here.
+  stream.set_spin_budget(0ns);
   constexpr std::uint64_t kBatches = 30'000;
   std::thread t([&] { produce(producer, 0, kBatches, 1, 24, 150us); });
   const Received r = consume(stream, 1, std::nullopt);
@@ -159,7 +145,6 @@ TEST(StreamStress, NoLostWakeUpsWithOneProducerAndABlockingConsumer) {
 }
 
 TEST(StreamStress, PingPongEveryBatchMustWakeTheConsumer) {
-  const ShortSpin short_spin;
   // The producer publishes one batch and waits until the consumer has taken it before the next:
   // no later publish can cover for a missed wake-up. Random pauses before each publish let the
   // consumer reach every stage of falling asleep (spinning, announcing, sleeping) when the batch
@@ -171,6 +156,9 @@ TEST(StreamStress, PingPongEveryBatchMustWakeTheConsumer) {
   BatchStreamBuilder builder;
   BatchProducer producer = builder.add_channel({.capacity = 4, .lease_allowance = 2});
   BatchStream stream = std::move(builder).build();
+  // One round of polls, then sleep: the wake-up protocol is only exercised when the consumer
+  // falls asleep, and the default 50 us budget would spin through most of the pauses here.
+  stream.set_spin_budget(0ns);
   constexpr std::uint64_t kRounds = 20'000;
   constexpr std::uint64_t kMinRounds = 2'000;
   constexpr auto kBudget = 10s;
@@ -256,7 +244,6 @@ void stretch(detail::SleepStage stage) noexcept {
 class StretchedRaceWindows : public testing::TestWithParam<detail::SleepStage> {};
 
 TEST_P(StretchedRaceWindows, PingPong) {
-  const ShortSpin short_spin;
   // As above, with one window between "the rings are empty" and "asleep" widened: a protocol
   // that announced the sleep without looking again, or read the wake word too late, fails here
   // (each of those mistakes, made on purpose, was caught by this test).
@@ -266,6 +253,9 @@ TEST_P(StretchedRaceWindows, PingPong) {
   BatchStreamBuilder builder;
   BatchProducer producer = builder.add_channel({.capacity = 4, .lease_allowance = 2});
   BatchStream stream = std::move(builder).build();
+  // One round of polls, then sleep: the wake-up protocol is only exercised when the consumer
+  // falls asleep, and the default 50 us budget would spin through most of the pauses here.
+  stream.set_spin_budget(0ns);
   constexpr std::uint64_t kRounds = 8'000;
   constexpr auto kPatience = 5s;
   std::atomic<std::uint64_t> taken{0};
@@ -322,11 +312,13 @@ INSTANTIATE_TEST_SUITE_P(Stages, StretchedRaceWindows,
                          });
 
 TEST(StreamStress, NoLostWakeUpsWithTimedWaits) {
-  const ShortSpin short_spin;
   const Watchdog dog(90s);
   BatchStreamBuilder builder;
   BatchProducer producer = builder.add_channel({.capacity = 8, .lease_allowance = 2});
   BatchStream stream = std::move(builder).build();
+  // One round of polls, then sleep: the wake-up protocol is only exercised when the consumer
+  // falls asleep, and the default 50 us budget would spin through most of the pauses here.
+  stream.set_spin_budget(0ns);
   constexpr std::uint64_t kBatches = 20'000;
   std::thread t([&] { produce(producer, 0, kBatches, 2, 8, 300us); });
   // The producer never pauses for more than 0.3 ms; 10 s without a batch means one was missed.
@@ -338,7 +330,6 @@ TEST(StreamStress, NoLostWakeUpsWithTimedWaits) {
 }
 
 TEST(StreamStress, SeveralProducersOneConsumer) {
-  const ShortSpin short_spin;
   const Watchdog dog(120s);
   constexpr std::size_t kProducers = 3;
   constexpr std::uint64_t kBatches = 10'000;
@@ -348,6 +339,9 @@ TEST(StreamStress, SeveralProducersOneConsumer) {
     producers.push_back(builder.add_channel({.capacity = 32, .lease_allowance = 4}));
   }
   BatchStream stream = std::move(builder).build();
+  // One round of polls, then sleep: the wake-up protocol is only exercised when the consumer
+  // falls asleep, and the default 50 us budget would spin through most of the pauses here.
+  stream.set_spin_budget(0ns);
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < kProducers; ++i) {
     threads.emplace_back([&, i] { produce(producers[i], i, kBatches, static_cast<std::uint32_t>(10 + i), 40, 200us); });

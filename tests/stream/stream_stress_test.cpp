@@ -30,6 +30,15 @@ using detail::BatchStreamBuilder;
 
 namespace {
 
+// The stream of `builder` with a spin budget of 0 (one round of polls, then sleep): the wake-up
+// protocol is only exercised when the consumer falls asleep, and the default 50 us budget would
+// spin through most of these tests' pauses.
+BatchStream sleepy(BatchStreamBuilder&& builder) {
+  BatchStream stream = std::move(builder).build();
+  stream.set_spin_budget(0ns);
+  return stream;
+}
+
 // Aborts the process if a test does not finish in time: a lost wake-up would otherwise block
 // next() forever.
 class Watchdog {
@@ -124,10 +133,7 @@ TEST(StreamStress, NoLostWakeUpsWithOneProducerAndABlockingConsumer) {
   const Watchdog dog(90s);
   BatchStreamBuilder builder;
   BatchProducer producer = builder.add_channel({.capacity = 16, .lease_allowance = 4});
-  BatchStream stream = std::move(builder).build();
-  // One round of polls, then sleep: the wake-up protocol is only exercised when the consumer
-  // falls asleep, and the default 50 us budget would spin through most of the pauses here.
-  stream.set_spin_budget(0ns);
+  BatchStream stream = sleepy(std::move(builder));
   constexpr std::uint64_t kBatches = 30'000;
   std::thread t([&] { produce(producer, 0, kBatches, 1, 24, 150us); });
   const Received r = consume(stream, 1, std::nullopt);
@@ -155,10 +161,7 @@ TEST(StreamStress, PingPongEveryBatchMustWakeTheConsumer) {
   const Watchdog dog(120s);
   BatchStreamBuilder builder;
   BatchProducer producer = builder.add_channel({.capacity = 4, .lease_allowance = 2});
-  BatchStream stream = std::move(builder).build();
-  // One round of polls, then sleep: the wake-up protocol is only exercised when the consumer
-  // falls asleep, and the default 50 us budget would spin through most of the pauses here.
-  stream.set_spin_budget(0ns);
+  BatchStream stream = sleepy(std::move(builder));
   constexpr std::uint64_t kRounds = 20'000;
   constexpr std::uint64_t kMinRounds = 2'000;
   constexpr auto kBudget = 10s;
@@ -252,10 +255,7 @@ TEST_P(StretchedRaceWindows, PingPong) {
   const Watchdog dog(120s);
   BatchStreamBuilder builder;
   BatchProducer producer = builder.add_channel({.capacity = 4, .lease_allowance = 2});
-  BatchStream stream = std::move(builder).build();
-  // One round of polls, then sleep: the wake-up protocol is only exercised when the consumer
-  // falls asleep, and the default 50 us budget would spin through most of the pauses here.
-  stream.set_spin_budget(0ns);
+  BatchStream stream = sleepy(std::move(builder));
   constexpr std::uint64_t kRounds = 8'000;
   constexpr auto kPatience = 5s;
   std::atomic<std::uint64_t> taken{0};
@@ -315,10 +315,7 @@ TEST(StreamStress, NoLostWakeUpsWithTimedWaits) {
   const Watchdog dog(90s);
   BatchStreamBuilder builder;
   BatchProducer producer = builder.add_channel({.capacity = 8, .lease_allowance = 2});
-  BatchStream stream = std::move(builder).build();
-  // One round of polls, then sleep: the wake-up protocol is only exercised when the consumer
-  // falls asleep, and the default 50 us budget would spin through most of the pauses here.
-  stream.set_spin_budget(0ns);
+  BatchStream stream = sleepy(std::move(builder));
   constexpr std::uint64_t kBatches = 20'000;
   std::thread t([&] { produce(producer, 0, kBatches, 2, 8, 300us); });
   // The producer never pauses for more than 0.3 ms; 10 s without a batch means one was missed.
@@ -338,10 +335,7 @@ TEST(StreamStress, SeveralProducersOneConsumer) {
   for (std::size_t i = 0; i < kProducers; ++i) {
     producers.push_back(builder.add_channel({.capacity = 32, .lease_allowance = 4}));
   }
-  BatchStream stream = std::move(builder).build();
-  // One round of polls, then sleep: the wake-up protocol is only exercised when the consumer
-  // falls asleep, and the default 50 us budget would spin through most of the pauses here.
-  stream.set_spin_budget(0ns);
+  BatchStream stream = sleepy(std::move(builder));
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < kProducers; ++i) {
     threads.emplace_back([&, i] { produce(producers[i], i, kBatches, static_cast<std::uint32_t>(10 + i), 40, 200us); });

@@ -8,7 +8,7 @@
 //   3. ws-source on the live market at 100,000 events/s: frame received -> batch taken by the
 //      consumer, p50 / p99 / max from every batch (not an average); once with a consumer that
 //      waits in next() (spin, then futex) and once with one that busy-polls try_next().
-//   Each run also prints the CPU its busiest threads used in the timed window (from
+//   The two throughput runs also print the CPU their busiest threads used in the timed window (from
 //   /proc/self/task, by thread name: massive-sim-io, ws-source-io, consumer), as a share of one
 //   core, and the process's total: on a machine where the simulator and the client share the
 //   cores, that says whether a ratio is bound by the client's code or by the machine.
@@ -23,6 +23,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -31,6 +32,7 @@
 #include <massive_sim/server.hpp>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 #include <ws_source/connection_manager.hpp>
@@ -65,7 +67,7 @@ struct ThreadTicks {
   long ticks{0};
 };
 
-/// Every thread of this process, by thread id.
+/// Every thread of this process, by thread id (a thread whose stat cannot be read is left out).
 std::map<long, ThreadTicks> thread_ticks() {
   std::map<long, ThreadTicks> out;
   DIR* dir = opendir("/proc/self/task");
@@ -76,50 +78,63 @@ std::map<long, ThreadTicks> thread_ticks() {
     std::string line;
     std::getline(f, line);
     const auto open = line.find('(');
-    const auto close = line.rfind(')');  // the name may hold spaces; the fields follow it
-    if (open == std::string::npos || close == std::string::npos || close < open) continue;
+    const auto close = line.rfind(')');  // the name may hold spaces and ')'; the fields follow it
+    if (open == std::string::npos || close == std::string::npos || close < open || close + 2 > line.size()) continue;
     std::istringstream rest(line.substr(close + 2));
     std::string field;
-    long utime = 0;
-    long stime = 0;
+    long ticks = 0;
+    bool ok = true;
     for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14 and 15: utime, stime
-      if (i == 14) utime = std::stol(field);
-      if (i == 15) stime = std::stol(field);
+      if (i == 14 || i == 15) {
+        long v = 0;
+        const auto [ptr, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+        ok = ok && ec == std::errc() && ptr == field.data() + field.size();
+        ticks += v;
+      }
     }
-    out[std::stol(e->d_name)] = ThreadTicks{line.substr(open + 1, close - open - 1), utime + stime};
+    long tid = 0;
+    const std::string_view id(e->d_name);
+    if (!ok || std::from_chars(id.data(), id.data() + id.size(), tid).ec != std::errc()) continue;
+    out[tid] = ThreadTicks{line.substr(open + 1, close - open - 1), ticks};
   }
   closedir(dir);
   return out;
 }
 
-/// The CPU of the threads between two `thread_ticks()` snapshots over `seconds`: the busiest
-/// three by name, as shares of one core, and the process's total.
-std::string cpu_summary(const std::map<long, ThreadTicks>& before, const std::map<long, ThreadTicks>& after,
-                        double seconds) {
-  const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
-  std::vector<std::pair<double, std::string>> shares;
-  double total = 0;
-  for (const auto& [tid, t] : after) {
-    const auto it = before.find(tid);
-    const double used = static_cast<double>(t.ticks - (it == before.end() ? 0 : it->second.ticks)) / hz / seconds;
-    shares.emplace_back(used, t.name);
-    total += used;
-  }
-  std::sort(shares.begin(), shares.end(), std::greater<>());
-  std::string out = "cpu (share of a core):";
-  char buf[96];
-  for (std::size_t i = 0; i < shares.size() && i < 3; ++i) {
-    std::snprintf(buf, sizeof buf, "%s %s %.2f", i == 0 ? "" : ",", shares[i].second.c_str(), shares[i].first);
-    out += buf;
-  }
-  std::snprintf(buf, sizeof buf, "; all threads %.2f cores", total);
-  return out + buf;
-}
-
 /// The CPU snapshot taken at the start of a timed window, and the summary at its end.
 struct CpuWindow {
   std::map<long, ThreadTicks> at_start;
-  std::string summary;
+  Clock::time_point started;
+  std::string summary = "cpu: not measured";
+
+  void start() {
+    at_start = thread_ticks();
+    started = Clock::now();
+  }
+  /// The busiest three threads by name over the window, as shares of one core, and the total.
+  void finish() {
+    const auto after = thread_ticks();
+    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    if (at_start.empty() || seconds <= 0) return;
+    const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+    std::vector<std::pair<double, std::string>> shares;
+    double total = 0;
+    for (const auto& [tid, t] : after) {
+      const auto it = at_start.find(tid);
+      const double used = static_cast<double>(t.ticks - (it == at_start.end() ? 0 : it->second.ticks)) / hz / seconds;
+      shares.emplace_back(used, t.name);
+      total += used;
+    }
+    std::sort(shares.begin(), shares.end(), std::greater<>());
+    summary = "cpu (share of a core):";
+    char buf[96];
+    for (std::size_t i = 0; i < shares.size() && i < 3; ++i) {
+      std::snprintf(buf, sizeof buf, "%s %s %.2f", i == 0 ? "" : ",", shares[i].second.c_str(), shares[i].first);
+      summary += buf;
+    }
+    std::snprintf(buf, sizeof buf, "; all threads %.2f cores", total);
+    summary += buf;
+  }
 };
 
 /// Messages read per second by a client that only reads and discards.
@@ -149,13 +164,13 @@ double read_only(double seconds, CpuWindow& cpu) {
       const auto now = Clock::now();
       if (now >= t0 && !started) {
         started = true;
-        cpu.at_start = thread_ticks();
+        cpu.start();
       }
       if (now >= t0 && now < t1) ++counted;
       ++messages;
       if (now >= t1) break;
     }
-    cpu.summary = cpu_summary(cpu.at_start, thread_ticks(), seconds);
+    if (started) cpu.finish();
   });
   t.join();
   return static_cast<double>(counted) / seconds;
@@ -183,7 +198,9 @@ struct Run {
 /// ws-source against `sim` for `seconds` after a 0.5 s warm-up; the consumer drops every batch.
 /// `busy_poll`: the consumer spins on `try_next()` (a core of its own, as a latency-sensitive
 /// engine runs it) instead of `next(timeout)`, which polls briefly and then sleeps on a futex.
-Run ingest(const massive_sim::Server& sim, double seconds, bool busy_poll = false) {
+/// `measure_cpu`: the threads' CPU over the window (the snapshots, a scan of /proc, are taken on
+/// the consumer thread: left out of the latency runs).
+Run ingest(const massive_sim::Server& sim, double seconds, bool busy_poll = false, bool measure_cpu = false) {
   ws_source::ConnectionManager manager(config_for(sim));
   auto stream = manager.run();
   Run r;
@@ -197,7 +214,7 @@ Run ingest(const massive_sim::Server& sim, double seconds, bool busy_poll = fals
     const auto now = Clock::now();
     if (now >= t0 && !started) {
       started = true;
-      r.cpu.at_start = thread_ticks();
+      if (measure_cpu) r.cpu.start();
     }
     if (lease && !(*lease)->rows.empty() && now >= t0 && now < t1) {
       rows += (*lease)->rows.size();
@@ -205,7 +222,7 @@ Run ingest(const massive_sim::Server& sim, double seconds, bool busy_poll = fals
     }
     if (now >= t1) break;
   }
-  r.cpu.summary = cpu_summary(r.cpu.at_start, thread_ticks(), seconds);
+  if (measure_cpu && started) r.cpu.finish();
   const auto s = manager.stats();
   for (const auto& w : s.workers) {
     r.dropped += w.rows_dropped_queue_full;
@@ -239,7 +256,7 @@ int main(int argc, char** argv) {
   std::printf("read-only Beast client:       %12.0f events/s; %s\n", ceiling, ro_cpu.summary.c_str());
   {
     auto sim = start_sim(replay_sim());
-    const Run r = ingest(*sim, seconds);
+    const Run r = ingest(*sim, seconds, false, true);
     std::printf(
         "ws-source, replay:            %12.0f events/s delivered (%.2f of read-only), dropped %llu, "
         "parse errors %llu; latency p50 %.1f us, p99 %.1f us; %s\n",

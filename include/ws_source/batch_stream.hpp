@@ -124,7 +124,8 @@ class BatchStream {
   [[nodiscard]] std::optional<BatchLease> next() noexcept;
 
   /// How long `next()` polls an empty stream before it sleeps: `budget` from now on, clamped to
-  /// [0, 1 s] (0 sleeps after one round of polls); `next(timeout)` still returns at its timeout.
+  /// [0, 1 s] (0 sleeps after 32 rounds of polls, a few microseconds); `next(timeout)` still
+  /// returns at its timeout, and the end of the stream is seen as soon as without a spin.
   /// Consumer thread; no effect on an empty (default-constructed or moved-from) stream.
   void set_spin_budget(std::chrono::nanoseconds budget) noexcept;
   /// The current budget (50 us by default; 0 for an empty stream).

@@ -90,7 +90,8 @@ inline constexpr std::string_view kPrometheusContentType = "text/plain; version=
 ///   `_subscription_errors_total`, `_rebalances_total`, `_evictions_total`;
 /// - gauges `ws_source_connected` (0/1), `_subs_active`, `_scheduled_subs_active`,
 ///   `_scheduled_capacity`, `_rebalance_last_seconds`, `_rebalance_max_seconds`,
-///   `_watermark_timestamp_seconds` (Unix s).
+///   `_rebalance_max_cpu_seconds` (the io thread's CPU in it), `_watermark_timestamp_seconds`
+///   (Unix s).
 ///
 /// Then the extra series, merged into a family of the same name and type. An extra series is left
 /// out (the text stays valid) when its name is not a valid metric name, a label name is invalid or

@@ -52,6 +52,12 @@ std::uint64_t thread_cpu_ns() noexcept {
   return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000U + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
+/// The calling thread's CPU time since `start` (a `thread_cpu_ns()` reading; 0 if a read failed).
+std::uint64_t cpu_since(std::uint64_t start) noexcept {
+  const std::uint64_t now = thread_cpu_ns();
+  return start != 0 && now > start ? now - start : 0;
+}
+
 std::int64_t sip_ts(const TradeOrNbbo& row) noexcept {
   return std::visit([](const auto& r) { return r.sip_ts_ns; }, row);
 }
@@ -646,7 +652,7 @@ asio::awaitable<void> Worker::rebalance_once() {
   auto cpu = thread_cpu_ns();
   auto changes = rebalancer_->rebalance(now_ns(), host_quotes_.size());
   std::uint64_t longest = since(t);
-  std::uint64_t longest_cpu = thread_cpu_ns() - cpu;
+  std::uint64_t longest_cpu = cpu_since(cpu);
   counters_.rebalances.store(rebalancer_->rebalances(), std::memory_order_relaxed);
   counters_.evictions.store(rebalancer_->evictions(), std::memory_order_relaxed);
   counters_.scheduled.store(changes.active, std::memory_order_relaxed);
@@ -665,7 +671,7 @@ asio::awaitable<void> Worker::rebalance_once() {
       const auto last = all.begin() + static_cast<std::ptrdiff_t>(std::min(i + chunk, all.size()));
       apply_change(subscribe, std::vector<std::string>(all.begin() + static_cast<std::ptrdiff_t>(i), last), true);
       longest = std::max(longest, since(t));
-      longest_cpu = std::max(longest_cpu, thread_cpu_ns() - cpu);
+      longest_cpu = std::max(longest_cpu, cpu_since(cpu));
     }
   }
   counters_.rebalance_last_ns.store(longest, std::memory_order_relaxed);

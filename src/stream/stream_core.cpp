@@ -87,7 +87,8 @@ std::optional<BatchLease> StreamCore::wait(std::optional<std::chrono::steady_clo
       if (auto lease = poll()) {
         return lease;
       }
-      if (i % kSpinCheck == 0 && std::chrono::steady_clock::now() >= spin_until) {
+      // The end is looked for too: a long budget must not delay the end of the stream.
+      if (i % kSpinCheck == 0 && (std::chrono::steady_clock::now() >= spin_until || ended())) {
         break;
       }
     }

@@ -65,7 +65,8 @@ class StreamCore {
   [[nodiscard]] std::size_t ring_count() const noexcept { return channels_.size(); }
   [[nodiscard]] const BatchStreamStats& stats() const noexcept { return stats_; }
 
-  /// How long `wait` polls before it sleeps (consumer thread; clamped to [0, 1 s]).
+  /// How long `wait` polls before it sleeps (consumer thread; clamped to [0, 1 s]; 0 still polls
+  /// kSpinCheck rounds).
   void set_spin_budget(std::chrono::nanoseconds budget) noexcept {
     spin_budget_ = std::clamp(budget, std::chrono::nanoseconds::zero(), kMaxSpinBudget);
   }

@@ -286,7 +286,12 @@ TEST(BatchStream, NoSpinSleepsAtOnceAndALongSpinStillKeepsTheTimeout) {
   Rings r(1);
   r.stream.set_spin_budget(0ns);
   EXPECT_FALSE(r.stream.next(20ms));
-  EXPECT_GE(r.stream.stats().sleeps, 1U) << "one round of polls, then the futex";
+  // Each wait round polls once, then spins kSpinCheck (32) polls when the budget is 0, then
+  // sleeps; the timeout's round ends in one more poll (or a cancelled sleep and one more round).
+  // A 50 us spin would poll thousands of times.
+  const BatchStreamStats s = r.stream.stats();
+  EXPECT_GE(s.sleeps, 1U);
+  EXPECT_LE(s.polls, 33 * (s.sleeps + 2)) << "sleeps " << s.sleeps;
 
   // A budget far longer than the timeout: next() spins until its deadline, not the budget's end,
   // and does not sleep (the deadline has passed when the spin ends).
@@ -298,4 +303,15 @@ TEST(BatchStream, NoSpinSleepsAtOnceAndALongSpinStillKeepsTheTimeout) {
   EXPECT_GE(took, 20ms);
   EXPECT_LT(took, 900ms) << "the 1 s spin ran to its end";
   EXPECT_EQ(q.stream.stats().sleeps, 0U);
+
+  // Nor does a long spin hold back the end of the stream.
+  std::thread closer([&] {
+    std::this_thread::sleep_for(5ms);
+    q.close_all();
+  });
+  const auto before_end = std::chrono::steady_clock::now();
+  EXPECT_FALSE(q.stream.next());
+  closer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - before_end, 900ms) << "the end waited for the 1 s spin";
+  EXPECT_TRUE(q.stream.ended());
 }

@@ -30,7 +30,7 @@ using detail::BatchStreamBuilder;
 
 namespace {
 
-// The stream of `builder` with a spin budget of 0 (one round of polls, then sleep): the wake-up
+// The stream of `builder` with a spin budget of 0 (a few microseconds of polls, then sleep): the wake-up
 // protocol is only exercised when the consumer falls asleep, and the default 50 us budget would
 // spin through most of these tests' pauses.
 BatchStream sleepy(BatchStreamBuilder&& builder) {

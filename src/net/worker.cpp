@@ -133,7 +133,15 @@ void Worker::stop() {
     self->heartbeat_timer_.cancel();
     self->rebalance_timer_.cancel();
     self->govern_timer_.cancel();
-    if (self->conn_ != nullptr) self->push_write({WriteItem::Kind::Close, {}});
+    if (self->conn_ != nullptr) {
+      self->push_write({WriteItem::Kind::Close, {}});
+      // Beast's close waits for the server's close frame through the read loop's pending read,
+      // which the stream's timeout does not cover (it applies to operations started after it is
+      // set): the watchdog enforces the deadline, so stop() ends even if the server never
+      // answers.
+      self->close_deadline_ = Clock::now() + kCloseTimeout;
+      self->watchdog_timer_.cancel();  // re-arms with the deadline
+    }
   });
 }
 
@@ -377,6 +385,7 @@ asio::awaitable<void> Worker::run() {
 asio::awaitable<WsError> Worker::serve(WebSocketStream& stream, const std::vector<std::string>& sent) {
   auto self = shared_from_this();
   conn_ = &stream;
+  close_deadline_.reset();
   writes_.clear();
   // Changes made while the handshake ran: unsubscribe what left the set, subscribe what joined.
   {
@@ -494,10 +503,18 @@ asio::awaitable<void> Worker::watchdog() {
   auto next_ping = Clock::now() + ping_every;
   while (conn_ != nullptr) {
     const auto now = Clock::now();
-    watchdog_timer_.expires_at(std::min(now + check, next_ping));
+    watchdog_timer_.expires_at(std::min({now + check, next_ping, close_deadline_.value_or(Clock::time_point::max())}));
     co_await watchdog_timer_.async_wait(kNoThrow);
     if (conn_ == nullptr) break;
     const auto t = Clock::now();
+    if (close_deadline_ && t >= *close_deadline_) {
+      log_line(LogLevel::Warn, LogLine("stopping: the server did not answer the close frame; socket closed")
+                                   .context(spec_.cluster(), spec_.shard_id)
+                                   .kv("waited_ms", kCloseTimeout.count())
+                                   .str());
+      close_socket_of(*conn_);
+      break;
+    }
     if (t >= next_ping) {
       push_write({WriteItem::Kind::Ping, {}});
       next_ping = t + ping_every;

@@ -157,6 +157,9 @@ class Worker : public std::enable_shared_from_this<Worker> {
   std::chrono::steady_clock::time_point last_rx_{};
   std::chrono::steady_clock::time_point last_ping_{};
   std::optional<WsError> stall_;  ///< set by the watchdog when it closed a half-open socket
+  /// Set by `stop()` on a live connection: by then the server has answered the close frame, or
+  /// the watchdog closes the socket (the close's own timeout cannot cover the pending read).
+  std::optional<std::chrono::steady_clock::time_point> close_deadline_;
 
   // Parsing (strand only).
   Parser parser_;

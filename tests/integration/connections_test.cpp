@@ -320,6 +320,32 @@ TEST(Connections, AHalfOpenConnectionIsDetectedAndReplaced) {
   manager.stop();
 }
 
+// stop() on a connection whose server reads nothing (a stall: our close frame is never
+// answered) ends the stream within the close timeout (1 s). Beast's close waits for the answer
+// through the read loop's pending read, which the TCP stream's timeout does not cover; without
+// the worker's own deadline only Beast's handshake timeout (the connect timeout, 8 s here) or the
+// half-open detection (35 s by default) would end it.
+TEST(Connections, StopEndsTheStreamWhenTheServerNeverAnswersTheClose) {
+  auto sim = start_sim(busy_sim());
+  Events events;
+  auto cfg = config_for(*sim);
+  cfg.connection.connect_timeout_ms = 8'000;
+  ConnectionManager manager(cfg);
+  manager.on_event(std::ref(events));
+  Consumer consumer(manager, manager.run());
+  ASSERT_TRUE(eventually([&] { return events.count(ConnectionEvent::Kind::Connected, Cluster::Stocks) == 1; }));
+  sim->inject(massive_sim::Action::Stall, massive_sim::Target::of(Cluster::Stocks));
+  std::this_thread::sleep_for(100ms);  // the stall is in place (the simulator applies it on its strand)
+  const auto t0 = std::chrono::steady_clock::now();
+  manager.stop();
+  consumer.join();  // the stream ended: every worker stopped
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, 5s) << "stop() waited for the stalled server";
+  EXPECT_GE(took, 900ms) << "the stalled server cannot have answered the close";
+  EXPECT_EQ(events.count(ConnectionEvent::Kind::Stopped, Cluster::Stocks), 1U);
+  EXPECT_EQ(stats_of(manager, Cluster::Stocks).stalls, 0U) << "ended by the close deadline, not the half-open check";
+}
+
 TEST(Connections, FragmentedMessagesAreReassembled) {
   auto cfg = busy_sim(400'000);
   cfg.auto_fragment = true;

@@ -264,6 +264,9 @@ TEST(Connections, MaxConnectionsIsCountedAndBackedOff) {
   ConnectionManager second(cfg);
   Consumer c2(second, second.run());
   ASSERT_TRUE(eventually([&] { return stats_of(first, Cluster::Stocks).max_connections == 1; }));
+  // The counter moves before the Disconnected and BackingOff events are handed out (in that
+  // order): wait for the last of them.
+  ASSERT_TRUE(eventually([&] { return first_events.count(ConnectionEvent::Kind::BackingOff, Cluster::Stocks) >= 1; }));
   const auto d = first_events.of(ConnectionEvent::Kind::Disconnected, Cluster::Stocks);
   ASSERT_EQ(d.size(), 1U);
   EXPECT_EQ(d[0].error->reason, DisconnectReason::MaxConnections);
